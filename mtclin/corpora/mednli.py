@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+from mtclin.corpora.files import find_file
 from mtclin.corpora.problems import ProblemLog, read_text
 from mtclin.corpora.registry import SPLITS, register
 from mtclin.corpora.types import Corpus, Example, Pair
@@ -55,16 +56,6 @@ def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -
         seen: dict[str, str] = {}
         out[split] += [pair for path in paths.values() if path is not None for pair in _read_file(path, log, seen)]
     return Corpus("mednli", "nli", LABELS, out, log.problems)
-
-
-def find_file(root: Path, name: str, log: ProblemLog) -> Path | None:
-    """The one file called ``name`` anywhere under ``root`` (None if absent); several copies are a problem,
-    after which the first in sorted order is used."""
-    hits = sorted(path for path in root.rglob(name) if path.is_file())
-    if len(hits) > 1:
-        log.report(root, "", f"{len(hits)} copies of {name}: {', '.join(log.relative(p) for p in hits)}; "
-                             "keep only one")
-    return hits[0] if hits else None
 
 
 def _read_file(path: Path, log: ProblemLog, seen: dict[str, str]) -> list[Pair]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Sequence
 from xml.parsers import expat
 
+from mtclin.corpora.files import find_file
 from mtclin.corpora.problems import ProblemLog, read_text
 from mtclin.corpora.registry import SPLITS, register
 from mtclin.corpora.types import Corpus, Example, Pair
@@ -59,16 +60,6 @@ def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -
             continue
         out[split] = list(_read_file(path, root_tag, log))
     return Corpus("medrqe", "nli", LABELS, out, log.problems)
-
-
-def find_file(root: Path, name: str, log: ProblemLog) -> Path | None:
-    """The one file called ``name`` anywhere under ``root`` (None if absent); several copies are a problem,
-    after which the first in sorted order is used."""
-    hits = sorted(path for path in root.rglob(name) if path.is_file())
-    if len(hits) > 1:
-        log.report(root, "", f"{len(hits)} copies of {name}: {', '.join(log.relative(p) for p in hits)}; "
-                             "keep only one")
-    return hits[0] if hits else None
 
 
 @dataclass

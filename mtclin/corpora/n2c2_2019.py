@@ -20,6 +20,7 @@ import math
 from pathlib import Path
 from typing import Sequence
 
+from mtclin.corpora.files import find_file
 from mtclin.corpora.problems import ProblemLog, read_text
 from mtclin.corpora.registry import SPLITS, register
 from mtclin.corpora.types import Corpus, Example, Pair
@@ -47,16 +48,6 @@ def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -
             raise ValueError(f"unknown split {split!r} for n2c2-2019; known: train, test")
         out[split] = list(pairs or [])
     return Corpus("n2c2-2019", "sts", (), out, log.problems)
-
-
-def find_file(root: Path, name: str, log: ProblemLog) -> Path | None:
-    """The one file called ``name`` anywhere under ``root`` (None if absent); several copies are a problem,
-    after which the first in sorted order is used."""
-    hits = sorted(path for path in root.rglob(name) if path.is_file())
-    if len(hits) > 1:
-        log.report(root, "", f"{len(hits)} copies of {name}: {', '.join(log.relative(p) for p in hits)}; "
-                             "keep only one")
-    return hits[0] if hits else None
 
 
 def _read_train(root: Path, log: ProblemLog) -> list[Pair] | None:
