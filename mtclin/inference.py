@@ -1,0 +1,98 @@
+"""Serving a saved multitask model: every task's output from one encoder pass.
+
+``predict(texts)``: every NER task's entities per text, each window encoded once and read by all NER heads.
+``predict_pairs(pairs)``: both entailment tasks' labels with probabilities and the STS score, one encoder pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from mtclin.data.collate import collate_ner, collate_pairs
+from mtclin.data.decode import decode_texts
+from mtclin.data.encode_ner import encode_texts
+from mtclin.data.encode_pairs import encode_pairs
+from mtclin.model.heads import RegressionHead
+from mtclin.model.io import ModelMeta, load_model
+
+
+def _length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
+    """Indices grouped by similar length (less padding); callers restore the original order."""
+    order = np.argsort(lengths, kind="stable")
+    for i in range(0, len(order), batch_size):
+        yield order[i:i + batch_size].tolist()
+
+
+class Predictor:
+    def __init__(self, model: torch.nn.Module, tokenizer: Any, meta: ModelMeta, device: torch.device,
+                 batch_size: int = 32):
+        self.model, self.tokenizer, self.meta, self.device = model, tokenizer, meta, device
+        self.batch_size = batch_size
+        self.ner_tasks = [t for t in meta.tasks if t.kind == "ner"]
+        self.pair_tasks = [t for t in meta.tasks if t.kind != "ner"]
+
+    @classmethod
+    def load(cls, model_dir: Path | str, device: str = "auto", batch_size: int = 32) -> "Predictor":
+        dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
+                           ("cpu" if device == "auto" else device))
+        model, tokenizer, meta = load_model(Path(model_dir), dev)
+        return cls(model, tokenizer, meta, dev, batch_size)
+
+    @torch.inference_mode()
+    def predict(self, texts: Sequence[str]) -> list[dict[str, list[dict[str, Any]]]]:
+        """Per text: ``{task: [{"start", "end", "type", "score"}, ...]}`` for every NER task (character offsets
+        into the text)."""
+        if not self.ner_tasks:
+            return [{} for _ in texts]
+        windows, spans = encode_texts(list(texts), self.tokenizer, self.meta.max_length, self.meta.stride)
+        names = [t.name for t in self.ner_tasks]
+        tag_ids: dict[str, list[Any]] = {n: [None] * len(windows) for n in names}
+        probs: dict[str, list[Any]] = {n: [None] * len(windows) for n in names}
+        for indices in _length_batches([len(w) for w in windows], self.batch_size):
+            batch = collate_ner([windows[i] for i in indices], self.tokenizer.pad_token_id)
+            batch = {k: v.to(self.device) for k, v in batch.items() if k != "labels"}
+            logits = self.model.forward_heads(names, **batch)  # one encoder pass, every NER head
+            for name, value in logits.items():
+                best, ids = value.float().softmax(-1).max(-1)  # (B, T)
+                for row, i in enumerate(indices):
+                    tag_ids[name][i] = ids[row].cpu().numpy()
+                    probs[name][i] = best[row].cpu().numpy()
+        out: list[dict[str, list[dict[str, Any]]]] = [{} for _ in texts]
+        for task in self.ner_tasks:
+            decoded = decode_texts(spans, windows, tag_ids[task.name], task.tag_labels, probs[task.name])
+            for i, entities in enumerate(decoded):
+                out[i][task.name] = [{"start": s, "end": e, "type": t, "score": round(float(p), 6)}
+                                     for s, e, t, p in entities]
+        return out
+
+    @torch.inference_mode()
+    def predict_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, dict[str, Any]]]:
+        """Per pair: ``{task: {"label", "probabilities"}}`` for entailment tasks, ``{task: {"score"}}`` for STS."""
+        if not self.pair_tasks:
+            return [{} for _ in pairs]
+        rows = [{"a": a, "b": b} for a, b in pairs]
+        # the label list does not matter for unlabelled rows; kind "sts" encodes the same inputs without labels
+        examples = encode_pairs(rows, self.tokenizer, "sts", (), self.meta.pair_max_length)
+        names = [t.name for t in self.pair_tasks]
+        out: list[dict[str, dict[str, Any]]] = [{} for _ in pairs]
+        for indices in _length_batches([len(e) for e in examples], self.batch_size):
+            batch = collate_pairs([examples[i] for i in indices], self.tokenizer.pad_token_id)
+            batch = {k: v.to(self.device) for k, v in batch.items() if k != "labels"}
+            logits = self.model.forward_heads(names, **batch)  # one encoder pass, every pair head
+            for task in self.pair_tasks:
+                value = logits[task.name].float()
+                if task.kind == "sts":
+                    for row, i in enumerate(indices):
+                        out[i][task.name] = {"score": float(RegressionHead.predict(value[row]))}
+                else:
+                    p = value.softmax(-1).cpu().numpy()
+                    for row, i in enumerate(indices):
+                        out[i][task.name] = {
+                            "label": task.tag_labels[int(p[row].argmax())],
+                            "probabilities": {lab: float(x) for lab, x in zip(task.tag_labels, p[row])},
+                        }
+        return out

@@ -1,0 +1,1 @@
+"""Training: schedules over tasks, one loop, checkpoints."""
