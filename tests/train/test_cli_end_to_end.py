@@ -1,0 +1,74 @@
+"""`mtclin train --corpora all` on the sample corpora trains eight heads; `mtclin predict` serves the model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mtclin.corpora.registry import CORPORA
+from mtclin.corpora.samples import write_samples
+from mtclin.preprocess.run import preprocess_corpus
+from mtclin.preprocess.tables import PreprocessConfig
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    write_samples(root / "data", scale=0.3)
+    for corpus in CORPORA:
+        preprocess_corpus(corpus, root / "data" / corpus, root / "processed" / corpus, PreprocessConfig())
+    return root / "processed"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    env = os.environ | {"HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "mtclin.cli", *args], capture_output=True, text=True, env=env)
+
+
+def check_run(out: Path, done: subprocess.CompletedProcess) -> None:
+    assert done.returncode == 0, done.stderr[-3000:]
+    history = json.loads((out / "metrics.json").read_text())
+    metrics = history[-1]["metrics"]
+    assert set(metrics) == set(CORPORA)
+    assert {"f1", "precision", "recall", "per_type"} <= set(metrics["i2b2-2010"])
+    assert {"accuracy", "macro_f1", "confusion"} <= set(metrics["mednli"])
+    assert {"pearson", "spearman"} <= set(metrics["n2c2-2019"])
+    assert set(history[-1]["train_loss"]) == set(CORPORA)  # every head was trained
+    for corpus in CORPORA:
+        assert f"{corpus}:" in done.stdout  # per-task metrics printed
+
+
+def test_train_all_eight_heads_then_predict(processed: Path, tiny, tmp_path: Path):
+    _, model_dir = tiny
+    out = tmp_path / "run"
+    done = cli("train", "--corpora", "all", "--processed-dir", str(processed), "--encoder", str(model_dir),
+               "--epochs", "1", "--schedule", "round_robin", "--output", str(out), "--no-progress")
+    check_run(out, done)
+    request = json.dumps({"text": "Patient given aspirin 81 mg for chest pain."})
+    served = subprocess.run([sys.executable, "-m", "mtclin.cli", "predict", "--model", str(out / "model")],
+                            input=request + "\n", capture_output=True, text=True)
+    assert served.returncode == 0, served.stderr[-2000:]
+    answer = json.loads(served.stdout)
+    assert set(answer["entities"]) == {"n2c2-2018", "i2b2-2014", "i2b2-2012", "i2b2-2010", "quaero-2014"}
+
+
+@pytest.mark.slow
+def test_real_minilm_encoder_trains_and_serves(processed: Path, tmp_path: Path):
+    out = tmp_path / "minilm"
+    done = cli("train", "--corpora", "all", "--processed-dir", str(processed), "--encoder", "minilm",
+               "--epochs", "1", "--limit-train", "8", "--limit-eval", "4", "--output", str(out), "--no-progress")
+    check_run(out, done)
+    meta = json.loads((out / "model" / "tasks.json").read_text())
+    assert meta["encoder_source"] == "minilm"
+    config = json.loads((out / "model" / "encoder" / "config.json").read_text())
+    assert config["hidden_size"] == 384 and config["num_hidden_layers"] == 6  # the real MiniLM-L6
+    served = subprocess.run([sys.executable, "-m", "mtclin.cli", "predict", "--model", str(out / "model")],
+                            input=json.dumps({"a": "Is aspirin safe?", "b": "Aspirin side effects?"}) + "\n",
+                            capture_output=True, text=True)
+    assert served.returncode == 0, served.stderr[-2000:]
+    assert set(json.loads(served.stdout)["pair"]) == {"mednli", "medrqe", "n2c2-2019"}
