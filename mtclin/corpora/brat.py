@@ -200,10 +200,12 @@ def check_entities(bounds: Sequence[TextBound], text: str, labels: Sequence[str]
 
 
 def read_ann_text(path: Path, log: ProblemLog) -> str | None:
-    """The ``.ann`` content; an empty file is valid (a note without entities). None if it is not UTF-8."""
+    """The ``.ann`` content; an empty file is valid (a note without entities). None if it is not UTF-8. A UTF-8
+    BOM is dropped: no offset points into the ``.ann`` (unlike the ``.txt``, where brat counts it as a character)."""
     if not Path(path).read_bytes().strip():
         return ""
-    return read_text(path, log)
+    content = read_text(path, log)
+    return None if content is None else content.removeprefix("\ufeff")
 
 
 def read_document(txt: Path, ann: Path, labels: Sequence[str], log: ProblemLog) -> Document | None:

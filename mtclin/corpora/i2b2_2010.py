@@ -133,6 +133,7 @@ def read_document(txt: Path, con: Path, root: Path, log: ProblemLog) -> Document
     annotations = read_text(con, log)
     if text is None or annotations is None:
         return None
+    annotations = annotations.removeprefix("\ufeff")  # a BOM is no part of the first concept line
     lines = _token_offsets(text)
     entities = []
     for number, line in enumerate(annotations.split("\n"), start=1):
@@ -166,6 +167,8 @@ def _token_offsets(text: str) -> list[list[tuple[int, int]]]:
         body = line[:-1] if line.endswith("\r") else line  # CRLF files: the \r belongs to no token
         spans = []
         position = offset
+        if offset == 0 and body.startswith("\ufeff"):  # nor does a BOM (it stays in the text: offsets count it)
+            body, position = body[1:], 1
         for token in body.split(" "):
             spans.append((position, position + len(token)))
             position += len(token) + 1

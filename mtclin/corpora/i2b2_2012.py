@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from mtclin.corpora.i2b2_xml import (
-    Tag, document_id, int_attr, read_i2b2_xml, read_xml_corpus, same_text, sort_entities, span_error,
+    Tag, document_id, int_attr, read_i2b2_xml, read_xml_corpus, same_text, sort_entities, span_error, unique_ids,
 )
 from mtclin.corpora.problems import ProblemLog
 from mtclin.corpora.registry import SPLITS, register
@@ -45,7 +45,7 @@ def read_document(path: Path, root: Path, log: ProblemLog) -> Document | None:
     parsed = read_i2b2_xml(path, "ClinicalNarrativeTemporalAnnotation", log)
     if parsed is None:
         return None
-    events = [tag for tag in parsed.tags if tag.name == "EVENT"]
+    events = unique_ids([tag for tag in parsed.tags if tag.name == "EVENT"], path, log)
     shift = offset_shift(parsed.text, events)
     entities = [e for tag in events if (e := _event(tag, parsed.text, shift, path, log)) is not None]
     return Document(document_id(path, root), parsed.text, sort_entities(entities))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from mtclin.corpora.i2b2_xml import (
-    Tag, document_id, int_attr, read_i2b2_xml, read_xml_corpus, sort_entities, span_error,
+    Tag, document_id, int_attr, read_i2b2_xml, read_xml_corpus, sort_entities, span_error, unique_ids,
 )
 from mtclin.corpora.problems import ProblemLog
 from mtclin.corpora.registry import SPLITS, register
@@ -54,7 +54,8 @@ def read_document(path: Path, root: Path, log: ProblemLog) -> Document | None:
     parsed = read_i2b2_xml(path, "deIdi2b2", log)
     if parsed is None:
         return None
-    entities = [e for tag in parsed.tags if (e := _phi(tag, parsed.text, path, log)) is not None]
+    tags = unique_ids(parsed.tags, path, log)
+    entities = [e for tag in tags if (e := _phi(tag, parsed.text, path, log)) is not None]
     return Document(document_id(path, root), parsed.text, sort_entities(entities))
 
 

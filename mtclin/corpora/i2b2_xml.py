@@ -19,7 +19,8 @@ from typing import Callable, Mapping, Sequence
 from mtclin.corpora.problems import ProblemLog, read_text
 from mtclin.corpora.types import Corpus, Document, Entity, Example
 
-# A private-use character: never in clinical text, one character long so offsets and columns don't move.
+# A private-use character, one character long so offsets and columns don't move; a file that already holds it
+# gets the next private-use character it doesn't hold (else that character would come back as '&').
 PLACEHOLDER = "\ue000"
 _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)")
 _CDATA_TEXT = re.compile(r"<TEXT>\s*<!\[CDATA\[(.*?)\]\]>\s*</TEXT>", re.DOTALL)
@@ -76,7 +77,8 @@ def read_i2b2_xml(path: Path, root_name: str, log: ProblemLog) -> I2b2Xml | None
     raw = read_text(path, log)
     if raw is None:
         return None
-    safe = _BARE_AMP.sub(PLACEHOLDER, raw)
+    placeholder = next(c for c in map(chr, range(ord(PLACEHOLDER), 0xF900)) if c not in raw)
+    safe = _BARE_AMP.sub(placeholder, raw)
     parser = xml.parsers.expat.ParserCreate()
     stack: list[str] = []
     tags: list[Tag] = []
@@ -88,7 +90,7 @@ def read_i2b2_xml(path: Path, root_name: str, log: ProblemLog) -> I2b2Xml | None
         if not stack:
             roots.append((name, parser.CurrentLineNumber))
         if stack and stack[-1] == "TAGS" and len(stack) == 2:
-            restored = {k: v.replace(PLACEHOLDER, "&") for k, v in attrs.items()}
+            restored = {k: v.replace(placeholder, "&") for k, v in attrs.items()}
             tags.append(Tag(name, restored, parser.CurrentLineNumber))
         if len(stack) == 1:
             seen.add(name)
@@ -119,7 +121,7 @@ def read_i2b2_xml(path: Path, root_name: str, log: ProblemLog) -> I2b2Xml | None
             return None
     match = _CDATA_TEXT.search(raw)
     # Offsets count the CDATA characters as stored; without a CDATA section fall back to the parsed text.
-    text = match.group(1) if match else "".join(text_chunks).replace(PLACEHOLDER, "&")
+    text = match.group(1) if match else "".join(text_chunks).replace(placeholder, "&")
     return I2b2Xml(text, tags)
 
 
@@ -140,6 +142,22 @@ def int_attr(tag: Tag, name: str) -> int | None:
     """An integer attribute, or None when absent or not an integer."""
     value = tag.attrs.get(name, "").strip()
     return int(value) if re.fullmatch(r"-?\d+", value) else None
+
+
+def unique_ids(tags: Sequence[Tag], path: Path, log: ProblemLog) -> list[Tag]:
+    """``tags`` without those whose ``id`` an earlier tag already used (each reported; the first is kept, as
+    for BRAT ``T`` ids). Tags without an id are kept for the caller to report."""
+    first_line: dict[str, int] = {}
+    kept = []
+    for tag in tags:
+        ident = tag.attrs.get("id", "")
+        if ident and ident in first_line:
+            log.report(path, tag.line, f"<{tag.name}> {ident}: id already used by the tag at line "
+                                       f"{first_line[ident]}; annotation skipped")
+            continue
+        first_line.setdefault(ident, tag.line)
+        kept.append(tag)
+    return kept
 
 
 def sort_entities(entities: Sequence[Entity]) -> tuple[Entity, ...]:

@@ -65,6 +65,7 @@ def _read_file(path: Path, log: ProblemLog, seen: dict[str, str]) -> list[Pair]:
     if text is None:
         return []
     pairs: list[Pair] = []
+    text = text.removeprefix("\ufeff")  # a BOM before the first record (RFC 8259 lets parsers ignore it)
     # split on "\n" only: str.splitlines would also break at U+2028, which JSON allows raw inside strings
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():

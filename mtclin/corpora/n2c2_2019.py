@@ -96,7 +96,8 @@ def _lines(path: Path, log: ProblemLog) -> list[tuple[int, str]] | None:
     text = read_text(path, log)
     if text is None:
         return None
-    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    # a BOM would end up in the first sentence (or make the first gold score unparsable): drop it
+    lines = [line[:-1] if line.endswith("\r") else line for line in text.removeprefix("\ufeff").split("\n")]
     while lines and not lines[-1].strip():
         lines.pop()
     return list(enumerate(lines, start=1))

@@ -50,7 +50,7 @@ def read_text(path: Path, log: ProblemLog) -> str | None:
     character). Reports undecodable bytes (by byte offset) and empty files; returns None where the file is
     unusable in lenient mode."""
     data = Path(path).read_bytes()
-    if not data.strip():
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():  # a UTF-8 BOM alone is still an empty file
         log.report(path, "", "file is empty")
         return None
     try:
