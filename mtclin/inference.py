@@ -58,9 +58,11 @@ class Predictor:
             logits = self.model.forward_heads(names, **batch)  # one encoder pass, every NER head
             for name, value in logits.items():
                 best, ids = value.float().softmax(-1).max(-1)  # (B, T)
+                # one device->host copy per head and batch (a copy per row syncs the GPU B times)
+                best, ids = best.cpu().numpy(), ids.cpu().numpy()
                 for row, i in enumerate(indices):
-                    tag_ids[name][i] = ids[row].cpu().numpy()
-                    probs[name][i] = best[row].cpu().numpy()
+                    tag_ids[name][i] = ids[row]
+                    probs[name][i] = best[row]
         out: list[dict[str, list[dict[str, Any]]]] = [{} for _ in texts]
         for task in self.ner_tasks:
             decoded = decode_texts(spans, windows, tag_ids[task.name], task.tag_labels, probs[task.name])
@@ -86,8 +88,9 @@ class Predictor:
             for task in self.pair_tasks:
                 value = logits[task.name].float()
                 if task.kind == "sts":
+                    scores = RegressionHead.predict(value).cpu().numpy()  # (B,), one copy per batch
                     for row, i in enumerate(indices):
-                        out[i][task.name] = {"score": float(RegressionHead.predict(value[row]))}
+                        out[i][task.name] = {"score": float(scores[row])}
                 else:
                     p = value.softmax(-1).cpu().numpy()
                     for row, i in enumerate(indices):

@@ -1,0 +1,165 @@
+"""Flow `train-multitask`: preprocess (DVC) -> validate (GX) -> train -> evaluate -> log + register (MLflow).
+
+Every task is a thin call into `mtclin`. Note text never reaches Prefect: tasks take and return paths, configs
+and metrics only, and log counts and names.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from mtclin.corpora.registry import CORPORA
+from mtclin.train.config import TrainConfig
+
+
+# DVC holds a repo lock while reproducing: a concurrent run waits and retries rather than failing.
+@task(name="preprocess", retries=3, retry_delay_seconds=[5, 15, 30], cache_policy=NO_CACHE)
+def preprocess(project_dir: Path, corpora: list[str]) -> list[str]:
+    from mtclin.dvc_stages import reproduce
+
+    ran = reproduce(project_dir, corpora)
+    get_run_logger().info("DVC stages run: %s", ", ".join(ran) or "none (data unchanged)")
+    return ran
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate(processed_dir: Path, corpora: list[str], results_dir: Path) -> dict[str, Any]:
+    from mtclin.validation import require_valid
+
+    report = require_valid(processed_dir, corpora, results_dir)
+    get_run_logger().info("data validation passed: %d splits", len(report.splits))
+    return {"success": report.success, "splits": len(report.splits)}
+
+
+@task(name="train", cache_policy=NO_CACHE)
+def train_model(config: TrainConfig, on_step, on_epoch):
+    from mtclin.train.loop import train
+
+    result = train(config, on_step=on_step, on_epoch=on_epoch)
+    get_run_logger().info("trained %d steps; best epoch %d (score %.4f)", result.steps, result.best_epoch,
+                          result.history[result.best_epoch]["score"] if result.history else float("nan"))
+    return result
+
+
+@task(name="evaluate", cache_policy=NO_CACHE)
+def evaluate(model_dir: Path, config: TrainConfig) -> dict[str, Any]:
+    """Score the saved model directory itself, the exact artifact that gets registered."""
+    from mtclin.evaluate.saved import evaluate_saved_model
+
+    device = "cuda" if config.device in ("auto", "cuda") and _cuda() else "cpu"
+    return evaluate_saved_model(model_dir, Path(config.processed_dir), config.corpora, config.limit_eval,
+                                config.eval_batch_size, device)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+# Registration talks to the tracking server: a transient network error is retried; a broken model is not
+# (log_and_register deletes a half-made version and raises RegistrationError, which retrying cannot fix).
+@task(name="register", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE,
+      retry_condition_fn=lambda task, run, state: not _is_registration_error(state))
+def register(run_id: str, model_dir: Path, primary: dict, model_name: str, uri: str, tags: dict[str, str]) -> str:
+    from mtclin.tracking.registry import log_and_register
+
+    version = log_and_register(run_id, model_dir, primary, model_name, uri, tags=tags)
+    get_run_logger().info("registered %s version %s with alias candidate", model_name, version.version)
+    return str(version.version)
+
+
+def _is_registration_error(state) -> bool:
+    from mtclin.tracking.registry import RegistrationError
+
+    try:
+        state.result()
+    except RegistrationError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def metrics_markdown(metrics: dict[str, Any], version: str | None) -> str:
+    from mtclin.tasks import task_for_corpus
+
+    lines = ["| task | metric | value |", "|---|---|---|"]
+    for name, values in metrics["metrics"].items():
+        spec = task_for_corpus(name)
+        lines.append(f"| {name} | {spec.primary_metric} | {values[spec.primary_metric]:.4f} |")
+    lines.append(f"| **mean** | primary | {metrics['score']:.4f} |")
+    header = f"Registered version: {version} (alias candidate)\n\n" if version else ""
+    return header + "\n".join(lines)
+
+
+@flow(name="train-multitask")
+def train_multitask(
+    corpora: list[str] = list(CORPORA),
+    schedule: str = "round_robin",
+    encoder: str = "minilm",
+    epochs: int = 3,
+    learning_rate: float = 5e-5,
+    ner_batch_size: int = 25,
+    pair_batch_size: int = 40,
+    max_length: int = 128,
+    seed: int = 0,
+    temperature: float = 2.0,
+    limit_train: int = 0,
+    limit_eval: int = 0,
+    device: str = "auto",
+    project_dir: str = ".",
+    experiment: str = "mt-clinical-bert",
+    model_name: str = "mt-clinical-bert",
+    register_model: bool = True,
+    fresh: bool = False,
+) -> dict[str, Any]:
+    """Train the multitask model on the chosen corpora and register it as a `candidate` version.
+
+    A re-run with the same parameters and data resumes from its checkpoints (after a crash) instead of starting
+    over; ``fresh=True`` starts a new run directory regardless."""
+    from mtclin.run_dirs import processed_versions, run_key
+    from mtclin.tracking import store
+    from mtclin.tracking.runs import run_tags, start_training_run
+
+    logger = get_run_logger()
+    project = Path(project_dir).resolve()
+    preprocess(project, corpora)
+    processed = project / "processed"
+    config = TrainConfig(corpora=tuple(corpora), processed_dir=str(processed), encoder=encoder,
+                         schedule=schedule, epochs=epochs, learning_rate=learning_rate,
+                         ner_batch_size=ner_batch_size, pair_batch_size=pair_batch_size, max_length=max_length,
+                         seed=seed, temperature=temperature, limit_train=limit_train, limit_eval=limit_eval,
+                         device=device, progress=False)
+    key = run_key(config.to_dict(), processed_versions(project, corpora))
+    if fresh:
+        key = f"{key}-{int(time.time())}-{os.getpid()}"
+    config = replace(config, output_dir=str(project / "runs" / key))
+    validate(processed, corpora, Path(config.output_dir) / "validation")
+
+    uri = store.tracking_uri(project)
+    with start_training_run(config, experiment, uri, root=project) as run:
+        logger.info("MLflow run %s; run directory runs/%s", run.run_id, key)
+        result = train_model(config, run.on_step, run.on_epoch)
+        final = evaluate(result.model_dir, config)
+        primary = run.finish(result)
+        version = None
+        if register_model:
+            version = register(run.run_id, result.model_dir, primary, model_name, uri,
+                               run_tags(config) | {"mtclin.run_key": key})
+    create_markdown_artifact(key="train-multitask-metrics", markdown=metrics_markdown(final, version),
+                             description="Per-task test metrics of the saved model")
+    return {"run_id": run.run_id, "version": version, "score": final["score"], "run_dir": config.output_dir,
+            "metrics": {t: {k: v for k, v in m.items() if isinstance(v, float)} for t, m in final["metrics"].items()}}
+
+
+if __name__ == "__main__":
+    train_multitask()

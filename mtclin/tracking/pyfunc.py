@@ -1,0 +1,79 @@
+"""The multitask model as an MLflow pyfunc: one request row in, every task's output for that row out.
+
+A row is ``{"text": ...}`` (every NER task's entities, character offsets into the text) or ``{"a": ..., "b": ...}``
+(every entailment task's label and probabilities, and the STS score); an ``id`` is echoed back. The answer per row
+is the dict :func:`mtclin.serving.answer` gives, so ``mlflow models serve`` returns ``{"predictions": [...]}``
+with the same objects as ``mtclin predict``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import mlflow.pyfunc
+
+# Synthetic sentences written for the input example: no corpus or patient text may be stored with a model.
+EXAMPLE_TEXT = "patient takes aspirin 81 mg daily for chest pain ."
+EXAMPLE_PAIR = ("does aspirin cause bleeding ?", "what are the side effects of aspirin ?")
+FIELDS = ("id", "text", "a", "b")
+ARTIFACT_KEY = "model"  # context.artifacts[ARTIFACT_KEY] = the saved model directory (mtclin.model.io layout)
+
+
+def input_example():
+    """Two rows (a text, a pair) as a DataFrame; every column present, empty cells None."""
+    import pandas as pd
+
+    return pd.DataFrame([{"id": "example-text", "text": EXAMPLE_TEXT, "a": None, "b": None},
+                         {"id": "example-pair", "text": None, "a": EXAMPLE_PAIR[0], "b": EXAMPLE_PAIR[1]}],
+                        columns=list(FIELDS))
+
+
+def signature():
+    """Inputs: optional string columns id, text, a, b. No output schema: rows are nested objects."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    return ModelSignature(inputs=Schema([ColSpec("string", name, required=False) for name in FIELDS]))
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def to_records(model_input: Any) -> list[dict[str, Any]]:
+    """A DataFrame, a list of dicts or one dict as request records with their empty cells dropped. Raises
+    ValueError naming the row (never its content) when a row has neither "text" nor both "a" and "b"."""
+    import pandas as pd
+
+    if isinstance(model_input, pd.DataFrame):
+        if not {"text", "a", "b"} & set(model_input.columns):
+            # MLflow's schema check drops unknown columns, which can leave no rows at all: say so, don't answer []
+            raise ValueError('expected a "text" column, or "a" and "b" columns')
+        rows = model_input.to_dict(orient="records")
+    elif isinstance(model_input, dict):
+        rows = [model_input]
+    else:
+        rows = list(model_input)
+    records = []
+    for i, row in enumerate(rows):
+        record = {k: v for k, v in dict(row).items() if k in FIELDS and _present(v)}
+        if "text" not in record and not ("a" in record and "b" in record):
+            raise ValueError(f'row {i}: expected a "text" value, or "a" and "b" values')
+        records.append(record)
+    return records
+
+
+class MTClinicalModel(mlflow.pyfunc.PythonModel):
+    """Loads :class:`mtclin.inference.Predictor` from the model artifact; answers rows with every task."""
+
+    def load_context(self, context) -> None:
+        from mtclin.inference import Predictor
+
+        self.predictor = Predictor.load(context.artifacts[ARTIFACT_KEY])
+
+    def predict(self, context, model_input, params=None):
+        """Rows as in :func:`to_records` -> one answer dict per row, in order."""
+        from mtclin.serving import answer
+
+        return answer(self.predictor, to_records(model_input))
