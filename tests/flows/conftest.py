@@ -34,7 +34,7 @@ def project_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("template")
     for name in ("dvc.yaml", "params.yaml"):
         shutil.copy(REPO / name, root / name)
-    for name in ("mtclin", "flows"):
+    for name in ("mtclin", "flows", "expectations"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     _run(["git", "init", "-q"], root)
     _run(["dvc", "init", "-q"], root)
