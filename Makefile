@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: install test test-fast demo data preprocess clean-demo
+.PHONY: install test test-fast demo data preprocess serve stop bench
 
 install: $(STAMP)
 
@@ -36,4 +36,18 @@ data: install
 preprocess: data
 	$(BIN)/dvc repro
 
-demo: preprocess
+# The whole pipeline on the embedded default: sample corpora -> DVC -> GX -> training -> MLflow registry ->
+# promotion. Prefect state stays in .prefect/ so `prefect server start` shows these runs afterwards.
+demo: data
+	PREFECT_HOME=$(CURDIR)/.prefect $(PY) -m flows.demo
+
+# Local Prefect server + process work pool + worker + MLflow server, and the */local deployments.
+serve: install
+	VENV=$(VENV) bash deploy/serve.sh
+
+stop:
+	bash deploy/stop.sh
+
+bench: install
+	$(PY) -m bench.inference
+	$(PY) -m bench.training

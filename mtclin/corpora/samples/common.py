@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import zlib
 
-CANARY = "Qzv7Canary"
+CANARY = "Zqvcanarywx"  # one word for the word tokenizer (letters only), so a logged word would be caught
 
 
 def rng_for(corpus: str, seed: int) -> random.Random:
