@@ -30,7 +30,25 @@ def preprocess(project_dir: Path, corpora: list[str]) -> list[str]:
     return ran
 
 
-@task(name="validate", cache_policy=NO_CACHE)
+def validation_cache_key(context, parameters: dict[str, Any]) -> str:
+    """Validation depends only on the processed data (their DVC hashes), the suites and the corpora: a re-run
+    over unchanged data reuses the previous (passing) result instead of running GX again."""
+    import hashlib
+    import json
+
+    from mtclin.run_dirs import processed_versions
+    from mtclin.validation import SUITES_DIR
+
+    processed = Path(parameters["processed_dir"])
+    versions = processed_versions(processed.parent, parameters["corpora"])
+    if not all(versions.values()):
+        return f"unversioned-{time.time_ns()}"  # no dvc.lock entry: never reuse
+    suites = {p.name: p.read_text() for p in sorted(Path(SUITES_DIR).glob("*.json"))}
+    blob = json.dumps({"data": versions, "suites": suites, "dir": str(processed)}, sort_keys=True)
+    return "validate-" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+@task(name="validate", cache_key_fn=validation_cache_key, persist_result=True)
 def validate(processed_dir: Path, corpora: list[str], results_dir: Path) -> dict[str, Any]:
     from mtclin.validation import require_valid
 
@@ -44,6 +62,8 @@ def train_model(config: TrainConfig, on_step, on_epoch):
     from mtclin.train.loop import train
 
     result = train(config, on_step=on_step, on_epoch=on_epoch)
+    if result.resumed_from_step:
+        get_run_logger().info("resumed from the checkpoint at step %d", result.resumed_from_step)
     get_run_logger().info("trained %d steps; best epoch %d (score %.4f)", result.steps, result.best_epoch,
                           result.history[result.best_epoch]["score"] if result.history else float("nan"))
     return result
@@ -116,6 +136,7 @@ def train_multitask(
     limit_train: int = 0,
     limit_eval: int = 0,
     device: str = "auto",
+    checkpoint_every: int = 200,
     project_dir: str = ".",
     experiment: str = "mt-clinical-bert",
     model_name: str = "mt-clinical-bert",
@@ -138,7 +159,7 @@ def train_multitask(
                          schedule=schedule, epochs=epochs, learning_rate=learning_rate,
                          ner_batch_size=ner_batch_size, pair_batch_size=pair_batch_size, max_length=max_length,
                          seed=seed, temperature=temperature, limit_train=limit_train, limit_eval=limit_eval,
-                         device=device, progress=False)
+                         device=device, checkpoint_every=checkpoint_every, progress=False)
     key = run_key(config.to_dict(), processed_versions(project, corpora))
     if fresh:
         key = f"{key}-{int(time.time())}-{os.getpid()}"
@@ -158,6 +179,7 @@ def train_multitask(
     create_markdown_artifact(key="train-multitask-metrics", markdown=metrics_markdown(final, version),
                              description="Per-task test metrics of the saved model")
     return {"run_id": run.run_id, "version": version, "score": final["score"], "run_dir": config.output_dir,
+            "resumed_from_step": result.resumed_from_step,
             "metrics": {t: {k: v for k, v in m.items() if isinstance(v, float)} for t, m in final["metrics"].items()}}
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from safetensors.torch import load_model as load_safetensors_model
 from safetensors.torch import save_model as save_safetensors_model
 
 LATEST = "latest"
+CHECKPOINT_FILES = ("model.safetensors", "trainer.pt", "state.json")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -76,13 +79,36 @@ def save_checkpoint(root: Path, step: int, model: torch.nn.Module, optimizer: to
     return final
 
 
+def _complete(root: Path, name: str) -> bool:
+    """``root/name`` is a ``step-N`` directory holding every file :func:`save_checkpoint` writes (it appears by
+    an atomic rename, so only an interrupted rotation or replacement can leave one with files missing)."""
+    return (re.fullmatch(r"step-\d+", name) is not None
+            and all((root / name / file).is_file() for file in CHECKPOINT_FILES))
+
+
 def latest_checkpoint(root: Path) -> Path | None:
-    """The checkpoint ``latest`` points at, or None (no complete checkpoint yet)."""
-    pointer = Path(root) / LATEST
+    """The checkpoint ``latest`` points at, or None (no pointer: no checkpoint committed yet).
+
+    A pointer that cannot be read or names no complete checkpoint (truncated, corrupted, or its directory gone)
+    falls back, with a warning, to the newest complete ``step-N`` directory, or to None (start clean)."""
+    root = Path(root)
+    pointer = root / LATEST
     if not pointer.is_file():
         return None
-    path = Path(root) / pointer.read_text().strip()
-    return path if (path / "state.json").is_file() else None
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        name = ""
+    if _complete(root, name):
+        return root / name
+    found = [p for p in root.glob("step-*") if _complete(root, p.name)]
+    newest = max(found, key=lambda p: int(p.name.split("-")[1])) if found else None
+    warnings.warn(f"{pointer}: names {name!r}, not a complete checkpoint in {root}; "
+                  + (f"resuming from the newest complete one, {newest.name}" if newest else
+                     "none is complete, starting clean")
+                  + " (delete the checkpoints directory or pass --no-resume to start over)",
+                  RuntimeWarning, stacklevel=2)
+    return newest
 
 
 def load_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,

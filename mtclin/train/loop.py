@@ -40,6 +40,7 @@ class TrainResult:
     best_epoch: int
     steps: int
     finished: bool  # False when stopped early by max_steps
+    resumed_from_step: int = 0  # the checkpoint's step this call started from (0: a fresh start)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -155,11 +156,11 @@ def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochH
     net = DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
 
     state: dict[str, Any] = {"epoch": 0, "step_in_epoch": 0, "history": [], "best": None, "losses": {}}
-    step = 0
+    step = start_step = 0
     found = latest_checkpoint(ckpt_dir) if resume else None
     if found is not None:
         state = load_checkpoint(found, model, optimizer, scaler, device)
-        step = state["step"]
+        step = start_step = state["step"]
         for name, s in state["streams"].items():
             streams[name].restore(s)
     (out_dir / "config.json").parent.mkdir(parents=True, exist_ok=True)
@@ -175,6 +176,8 @@ def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochH
         if world > 1:
             dist.barrier()
 
+    if config.max_steps and step >= config.max_steps:  # re-running a finished max_steps run changes nothing
+        return _result(out_dir, state, step, start_step, finished=False)
     progress = None
     if config.progress and rank == 0:
         from tqdm.auto import tqdm
@@ -226,7 +229,7 @@ def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochH
                     checkpoint()
                 if progress is not None:
                     progress.close()
-                return _result(out_dir, state, step, finished=False)
+                return _result(out_dir, state, step, start_step, finished=False)
 
         # evaluation: every task's test split, best epoch by the mean of primary metrics
         metrics = {name: evaluate_task(model, data, device, config.eval_batch_size, pad_id, dtype)
@@ -247,9 +250,9 @@ def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochH
 
     if progress is not None:
         progress.close()
-    return _result(out_dir, state, step, finished=True)
+    return _result(out_dir, state, step, start_step, finished=True)
 
 
-def _result(out_dir: Path, state: dict[str, Any], step: int, finished: bool) -> TrainResult:
+def _result(out_dir: Path, state: dict[str, Any], step: int, start_step: int, finished: bool) -> TrainResult:
     best = state["best"] or {"epoch": -1}
-    return TrainResult(out_dir, out_dir / "model", state["history"], best["epoch"], step, finished)
+    return TrainResult(out_dir, out_dir / "model", state["history"], best["epoch"], step, finished, start_step)
