@@ -157,10 +157,11 @@ def test_phi_canary_never_leaves_the_training_boundary(prefect_harness, project:
                           pair_batch_size=8, learning_rate=1e-3)
     assert promote_model(project_dir=str(project))["accepted"]
     # serve one request that itself contains the canary
-    uri = f"sqlite:///{project / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    served = mlflow.pyfunc.load_model("models:/mt-clinical-bert@production")
-    answer = served.predict([{"text": f"Seen by Dr. {CANARY} for chest pain ."}])
+    from mtclin.tracking import store
+
+    with store.using(store.tracking_uri(project)):
+        served = mlflow.pyfunc.load_model("models:/mt-clinical-bert@production")
+        answer = served.predict([{"text": f"Seen by Dr. {CANARY} for chest pain ."}])
     assert "entities" in answer[0]
 
     # MLflow: the database and every artifact except the model's weights and tokenizer
