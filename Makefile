@@ -8,6 +8,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export MLFLOW_DISABLE_TELEMETRY := true
 
 .PHONY: install test test-fast demo data preprocess serve stop bench
 
@@ -48,6 +50,9 @@ serve: install
 stop:
 	bash deploy/stop.sh
 
+# Benchmarks: results in bench/results/*.json, summarised in docs/benchmarks.md (settings used there).
 bench: install
-	$(PY) -m bench.inference
-	$(PY) -m bench.training
+	$(PY) -m bench.inference --notes 40 --pairs 200
+	$(PY) -m bench.training --sequences 400
+	$(PY) -m bench.pipeline
+	$(PY) -m bench.quality

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PROJECT_DIR=$(pwd)
 BIN=${VENV:-.venv}/bin
+export PREFECT_SERVER_ANALYTICS_ENABLED=false MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=1
 STATE=.mtclin
 mkdir -p "$STATE"
 export PREFECT_HOME=${PREFECT_HOME:-$PROJECT_DIR/.prefect}

@@ -59,12 +59,20 @@ def validate(processed_dir: Path, corpora: list[str], results_dir: Path) -> dict
 
 @task(name="train", cache_policy=NO_CACHE)
 def train_model(config: TrainConfig, on_step, on_epoch):
+    from mtclin.tasks import task_for_corpus
     from mtclin.train.loop import train
 
-    result = train(config, on_step=on_step, on_epoch=on_epoch)
+    logger = get_run_logger()
+
+    def on_epoch_logged(epoch: int, metrics: dict[str, dict[str, Any]]) -> None:
+        on_epoch(epoch, metrics)
+        primary = {t: m[task_for_corpus(t).primary_metric] for t, m in metrics.items()}
+        logger.info("epoch %d: %s", epoch, ", ".join(f"{t} {v:.3f}" for t, v in primary.items()))
+
+    result = train(config, on_step=on_step, on_epoch=on_epoch_logged)
     if result.resumed_from_step:
-        get_run_logger().info("resumed from the checkpoint at step %d", result.resumed_from_step)
-    get_run_logger().info("trained %d steps; best epoch %d (score %.4f)", result.steps, result.best_epoch,
+        logger.info("resumed from the checkpoint at step %d", result.resumed_from_step)
+    logger.info("trained %d steps; best epoch %d (score %.4f)", result.steps, result.best_epoch,
                           result.history[result.best_epoch]["score"] if result.history else float("nan"))
     return result
 
