@@ -115,25 +115,12 @@ def make_model(tasks: Sequence[str], dropout: float, device: str, seed: int):
     return model, tokenizer, optimizer, config.grad_clip, {s.name: s for s in specs}
 
 
-def train_step(model, optimizer, batches: Sequence[tuple[str, dict]], grad_clip: float, update: bool = True
-               ) -> float:
-    """One optimisation step exactly as ``mtclin/train/loop.py`` takes it (no AMP): the summed loss."""
-    import torch
+def train_step(model, optimizer, batches: Sequence[tuple[str, dict]], grad_clip: float) -> float:
+    """One optimisation step of the training loop itself (``mtclin.train.loop.optimisation_step``, no AMP so the
+    two padding modes' losses compare exactly): the summed loss."""
+    from mtclin.train.loop import optimisation_step
 
-    # forward backward update: one batch of each task of this step, losses summed
-    optimizer.zero_grad(set_to_none=True)
-    total = None
-    for name, batch in batches:
-        loss = model(name, **batch)["loss"]
-        total = loss if total is None else total + loss
-    total.backward()
-    if grad_clip:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-    if update:
-        optimizer.step()
-    else:
-        optimizer.zero_grad(set_to_none=True)
-    return total.item()
+    return sum(optimisation_step(model, model, optimizer, None, list(batches), "cpu", None, grad_clip).values())
 
 
 # --- workers ----------------------------------------------------------------------------------------------------
@@ -160,8 +147,8 @@ def padding_worker(cfg: dict[str, Any]) -> dict[str, Any]:
             batch = pad_to(batch, FULL_WIDTH, pad_id)
         return {k: v.to(device) for k, v in batch.items()}
 
-    # warm-up (not timed, no update: both modes then start from the same weights)
-    train_step(model, optimizer, [(NER_TASK, batch_of(plan[0]))], grad_clip, update=False)
+    # warm-up, not timed: the same first batch in both modes (padding is masked, so the weights stay equal)
+    train_step(model, optimizer, [(NER_TASK, batch_of(plan[0]))], grad_clip)
     base = memory_now_mib(device)
     reset_peak(device)
     losses, times, padded = [], [], 0

@@ -112,6 +112,34 @@ def shard(batch: list[int], rank: int, world: int) -> list[int]:
     return part or [batch[rank % len(batch)]]
 
 
+def optimisation_step(net: torch.nn.Module, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                      scaler: torch.amp.GradScaler | None, batches: list[tuple[str, dict[str, torch.Tensor]]],
+                      device_type: str, dtype: torch.dtype | None, grad_clip: float, world: int = 1
+                      ) -> dict[str, float]:
+    """One step: forward each task's batch (``net`` may be the DDP wrapper of ``model``), sum the losses, one
+    backward, clip, update. Returns each task's loss (averaged over ranks)."""
+    # forward backward update: one batch of each task of this step, losses summed
+    optimizer.zero_grad(set_to_none=True)
+    losses: dict[str, float] = {}
+    total = None
+    for name, batch in batches:
+        with torch.autocast(device_type, dtype=dtype) if dtype else nullcontext():
+            loss = net(name, **batch)["loss"]
+        losses[name] = _global_mean(loss.detach(), world)
+        total = loss if total is None else total + loss
+    (scaler.scale(total) if scaler else total).backward()
+    if scaler:
+        scaler.unscale_(optimizer)
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    if scaler:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    return losses
+
+
 def load_task_data(config: TrainConfig, tokenizer: Any, split: str) -> dict[str, TaskData]:
     limit = config.limit_train if split == "train" else config.limit_eval
     out = {}
@@ -184,33 +212,19 @@ def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochH
 
         progress = tqdm(desc="train", initial=step, dynamic_ncols=True)
 
+    def next_batch(name: str) -> dict[str, torch.Tensor]:
+        indices = shard(streams[name].next(), rank, world)  # this rank's share of the task's next global batch
+        return {k: v.to(device) for k, v in train_data[name].collate(indices, pad_id).items()}
+
     while state["epoch"] < config.epochs:
         epoch = state["epoch"]
         plan = plan_epoch(config.schedule, {n: len(s) for n, s in streams.items()}, config.seed, epoch,
                           config.temperature)
         net.train()
         for i in range(state["step_in_epoch"], len(plan)):
-            # forward backward update: one batch of each task of this step, losses summed
-            optimizer.zero_grad(set_to_none=True)
-            step_losses: dict[str, float] = {}
-            total = None
-            for name in plan[i]:
-                indices = shard(streams[name].next(), rank, world)
-                batch = {k: v.to(device) for k, v in train_data[name].collate(indices, pad_id).items()}
-                with torch.autocast(device.type, dtype=dtype) if dtype else nullcontext():
-                    loss = net(name, **batch)["loss"]
-                step_losses[name] = _global_mean(loss.detach(), world)
-                total = loss if total is None else total + loss
-            (scaler.scale(total) if scaler else total).backward()
-            if scaler:
-                scaler.unscale_(optimizer)
-            if config.grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            if scaler:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
+            batches = [(name, next_batch(name)) for name in plan[i]]  # round robin: one task; loss_sum: all
+            step_losses = optimisation_step(net, model, optimizer, scaler, batches, device.type, dtype,
+                                            config.grad_clip, world)
             step += 1
             state["step_in_epoch"] = i + 1
             for name, value in step_losses.items():
@@ -218,7 +232,7 @@ def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochH
                 sums[0], sums[1] = sums[0] + value, sums[1] + 1
             if progress is not None:
                 progress.update(1)
-                progress.set_postfix(epoch=epoch, task=",".join(plan[i]), loss=f"{total.item():.4f}")
+                progress.set_postfix(epoch=epoch, task=",".join(plan[i]), loss=f"{sum(step_losses.values()):.4f}")
             if on_step is not None and rank == 0:
                 on_step(step, step_losses)
             # checkpoint
