@@ -11,7 +11,6 @@ work end to end and how they compare at equal epochs, not what they reach on the
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile

@@ -82,15 +82,10 @@ def evaluate(model_dir: Path, config: TrainConfig) -> dict[str, Any]:
     """Score the saved model directory itself, the exact artifact that gets registered."""
     from mtclin.evaluate.saved import evaluate_saved_model
 
-    device = "cuda" if config.device in ("auto", "cuda") and _cuda() else "cpu"
+    from mtclin.model.io import resolve_device
+
     return evaluate_saved_model(model_dir, Path(config.processed_dir), config.corpora, config.limit_eval,
-                                config.eval_batch_size, device)
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
+                                config.eval_batch_size, str(resolve_device(config.device)))
 
 
 # Registration talks to the tracking server: a transient network error is retried; a broken model is not

@@ -12,11 +12,34 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
+
+import yaml
 
 
 class PreprocessingError(RuntimeError):
     pass
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A DVC file (dvc.lock, data.dvc) as a dict ({} when absent); invalid YAML is an error naming file:line."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or type(err).__name__
+        raise ValueError(f"{path}{where}: not valid YAML ({problem}); restore it with `git checkout {path.name}` "
+                         f"or regenerate it with `dvc repro`") from None
+    return data if isinstance(data, dict) else {}
+
+
+def lock_stages(project_dir: Path) -> dict[str, Any]:
+    """The stages recorded in ``project_dir/dvc.lock`` (name -> deps/outs with their md5s)."""
+    return read_yaml(Path(project_dir) / "dvc.lock").get("stages") or {}
 
 
 def stage_name(corpus: str) -> str:

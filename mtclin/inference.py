@@ -7,24 +7,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
-import numpy as np
 import torch
 
-from mtclin.data.collate import collate_ner, collate_pairs
+from mtclin.data.collate import collate_ner, collate_pairs, length_sorted_batches
 from mtclin.data.decode import decode_texts
 from mtclin.data.encode_ner import encode_texts
 from mtclin.data.encode_pairs import encode_pairs
 from mtclin.model.heads import RegressionHead
-from mtclin.model.io import ModelMeta, load_model
-
-
-def _length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
-    """Indices grouped by similar length (less padding); callers restore the original order."""
-    order = np.argsort(lengths, kind="stable")
-    for i in range(0, len(order), batch_size):
-        yield order[i:i + batch_size].tolist()
+from mtclin.model.io import ModelMeta, load_model, resolve_device
 
 
 class Predictor:
@@ -37,8 +29,7 @@ class Predictor:
 
     @classmethod
     def load(cls, model_dir: Path | str, device: str = "auto", batch_size: int = 32) -> "Predictor":
-        dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                           ("cpu" if device == "auto" else device))
+        dev = resolve_device(device)
         model, tokenizer, meta = load_model(Path(model_dir), dev)
         return cls(model, tokenizer, meta, dev, batch_size)
 
@@ -52,7 +43,7 @@ class Predictor:
         names = [t.name for t in self.ner_tasks]
         tag_ids: dict[str, list[Any]] = {n: [None] * len(windows) for n in names}
         probs: dict[str, list[Any]] = {n: [None] * len(windows) for n in names}
-        for indices in _length_batches([len(w) for w in windows], self.batch_size):
+        for indices in length_sorted_batches([len(w) for w in windows], self.batch_size):
             batch = collate_ner([windows[i] for i in indices], self.tokenizer.pad_token_id)
             batch = {k: v.to(self.device) for k, v in batch.items() if k != "labels"}
             logits = self.model.forward_heads(names, **batch)  # one encoder pass, every NER head
@@ -81,7 +72,7 @@ class Predictor:
         examples = encode_pairs(rows, self.tokenizer, "sts", (), self.meta.pair_max_length)
         names = [t.name for t in self.pair_tasks]
         out: list[dict[str, dict[str, Any]]] = [{} for _ in pairs]
-        for indices in _length_batches([len(e) for e in examples], self.batch_size):
+        for indices in length_sorted_batches([len(e) for e in examples], self.batch_size):
             batch = collate_pairs([examples[i] for i in indices], self.tokenizer.pad_token_id)
             batch = {k: v.to(self.device) for k, v in batch.items() if k != "labels"}
             logits = self.model.forward_heads(names, **batch)  # one encoder pass, every pair head

@@ -12,17 +12,15 @@ import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import yaml
+from mtclin.dvc_stages import lock_stages, stage_name
 
 
 def processed_versions(project_dir: Path, corpora: Sequence[str]) -> dict[str, str]:
     """Per corpus, the md5 of its processed outputs as recorded in ``dvc.lock`` ("" where not yet built)."""
-    lock_path = Path(project_dir) / "dvc.lock"
-    lock = yaml.safe_load(lock_path.read_text()) if lock_path.is_file() else {}
-    stages = (lock or {}).get("stages", {})
+    stages = lock_stages(project_dir)
     out = {}
     for corpus in corpora:
-        outs = stages.get(f"preprocess@{corpus}", {}).get("outs", [])
+        outs = stages.get(stage_name(corpus), {}).get("outs", [])
         out[corpus] = ",".join(sorted(str(o.get("md5", "")) for o in outs))
     return out
 

@@ -60,6 +60,14 @@ def collate_pairs(examples: Sequence[PairExample], pad_token_id: int) -> dict[st
     return batch
 
 
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
+    """Inference/evaluation batches: indices sorted by length, cut into batches (little padding); callers put the
+    results back in the original order by index."""
+    order = np.argsort(lengths, kind="stable")
+    for i in range(0, len(order), batch_size):
+        yield order[i:i + batch_size].tolist()
+
+
 class LengthBucketSampler(Sampler[list[int]]):
     """Batch sampler (``DataLoader(batch_sampler=...)``) yielding lists of example indices.
 

@@ -8,23 +8,17 @@ errors count, as they would for a user); NLI by accuracy and macro-F1; STS by Pe
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
 
+from mtclin.data.collate import length_sorted_batches
 from mtclin.data.decode import decode_rows, gold_by_doc
 from mtclin.evaluate.metrics import classification_metrics, correlation_metrics, span_prf
 from mtclin.model.heads import RegressionHead
 from mtclin.tasks import TaskSpec
 from mtclin.train.task_data import TaskData
-
-
-def _batches(data: TaskData, batch_size: int) -> Iterator[list[int]]:
-    # sorted by length so each batch pads little; order restored by index
-    order = np.argsort(data.lengths, kind="stable")
-    for i in range(0, len(order), batch_size):
-        yield order[i:i + batch_size].tolist()
 
 
 @torch.inference_mode()
@@ -34,7 +28,7 @@ def predict_task(model: torch.nn.Module, data: TaskData, device: torch.device, b
     model.eval()
     out: list[Any] = [None] * len(data.items)
     name, kind = data.spec.name, data.spec.kind
-    for indices in _batches(data, batch_size):
+    for indices in length_sorted_batches(data.lengths, batch_size):
         batch = {k: v.to(device) for k, v in data.collate(indices, pad_id).items() if k != "labels"}
         with torch.autocast(device.type, dtype=dtype) if dtype else nullcontext():
             logits = model(name, **batch)["logits"].float()

@@ -66,6 +66,13 @@ class ModelMeta:
                    data["pair_max_length"], data.get("encoder_source", ""), data.get("extra", {}))
 
 
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> the GPU when there is one, else the CPU; anything else (cpu, cuda, cuda:1) as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
 def build_model(encoder: str, tasks: Sequence[TaskSpec], dropout: float = 0.1):
     """A fresh multitask model on a pretrained encoder, and its tokenizer. No download happens for local paths;
     HF ids are loaded from the local cache (set HF_HUB_OFFLINE=1 to forbid the network)."""

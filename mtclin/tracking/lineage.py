@@ -16,9 +16,9 @@ import hashlib
 import os
 import subprocess
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
-import yaml
+from mtclin.dvc_stages import lock_stages, read_yaml, stage_name
 
 PREFIX = "mtclin."
 
@@ -47,18 +47,6 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _load_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or type(err).__name__
-        raise ValueError(f"{path}{where}: not valid YAML ({problem}); restore it with `git checkout {path.name}` "
-                         f"or regenerate it with `dvc repro`") from None
-    return data if isinstance(data, dict) else {}
-
-
 def dvc_state(root: Path, corpora: Iterable[str], processed_dir: Path | None = None) -> dict[str, str]:
     """Tags for each corpus from ``root/dvc.lock`` and for the raw data from ``root/data.dvc`` (absent files
     give no tags). ``processed_dir``: where training read ``<corpus>/*.parquet``; each output that exists there
@@ -66,14 +54,13 @@ def dvc_state(root: Path, corpora: Iterable[str], processed_dir: Path | None = N
     tags: dict[str, str] = {}
     data_dvc = root / "data.dvc"
     if data_dvc.is_file():
-        outs = _load_yaml(data_dvc).get("outs") or []
+        outs = read_yaml(data_dvc).get("outs") or []
         if outs and outs[0].get("md5"):
             tags[f"{PREFIX}dvc.data"] = str(outs[0]["md5"])
-    lock_file = root / "dvc.lock"
-    stages = _load_yaml(lock_file).get("stages", {}) if lock_file.is_file() else {}
+    stages = lock_stages(root)
     missing = []
     for corpus in corpora:
-        stage = stages.get(f"preprocess@{corpus}")
+        stage = stages.get(stage_name(corpus))
         if stage is None:
             missing.append(corpus)
             continue

@@ -21,7 +21,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from mtclin.data.collate import LengthBucketSampler
 from mtclin.evaluate.run import evaluate_task, overall_score
-from mtclin.model.io import ModelMeta, build_model, save_model
+from mtclin.model.io import ModelMeta, build_model, resolve_device, save_model
 from mtclin.tasks import task_for_corpus
 from mtclin.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from mtclin.train.config import TrainConfig
@@ -41,12 +41,6 @@ class TrainResult:
     steps: int
     finished: bool  # False when stopped early by max_steps
     resumed_from_step: int = 0  # the checkpoint's step this call started from (0: a fresh start)
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
