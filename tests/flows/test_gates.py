@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,13 +14,11 @@ from mtclin.corpora.samples.common import CANARY
 from mtclin.tracking import store
 from mtclin.tracking.promotion import PromotionRefused
 from mtclin.tracking.registry import CANDIDATE, PRODUCTION, metric_tags
+from tests.scratch import run
 
 
 def _dvc(project: Path, *args: str) -> None:
-    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=project, env=env, capture_output=True,
-                          text=True)
-    assert done.returncode == 0, done.stderr
+    run([sys.executable, "-m", "dvc", *args], project)
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,12 +15,7 @@ from pathlib import Path
 import pytest
 
 from mtclin.corpora.samples.common import CANARY
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.scratch import BIN, free_port, venv_env
 
 
 class MlflowServer:
@@ -33,13 +27,12 @@ class MlflowServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        bin_dir = Path(sys.executable).parent
         self.process = subprocess.Popen(
-            [str(bin_dir / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(self.port),
+            [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(self.port),
              "--backend-store-uri", f"sqlite:///{self.root / 'mlflow.db'}",
              "--artifacts-destination", str(self.root / "mlartifacts")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-            env=os.environ | {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
+            env=venv_env())
         for _ in range(120):
             try:
                 urllib.request.urlopen(f"{self.uri}/health", timeout=2)

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from mtclin.corpora.registry import CORPORA
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def run(cmd: list[str], cwd: Path) -> str:
-    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-                        "DVC_NO_ANALYTICS": "1"}
-    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, f"{cmd} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout + done.stderr
-
+from tests.scratch import make_project, run
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A fresh git + DVC project with this checkout's pipeline files and code."""
-    for name in ("dvc.yaml", "params.yaml"):
-        shutil.copy(REPO / name, tmp_path / name)
-    shutil.copytree(REPO / "mtclin", tmp_path / "mtclin", ignore=shutil.ignore_patterns("__pycache__"))
-    run(["git", "init", "-q"], tmp_path)
-    run(["dvc", "init", "-q"], tmp_path)
-    run(["mtclin", "sample-corpora", "data"], tmp_path)
-    run(["dvc", "add", "-q", "data"], tmp_path)
-    return tmp_path
+    """A fresh git + DVC project with this checkout's pipeline files and code and the sample corpora."""
+    return make_project(tmp_path / "project", scale=1.0)
 
 
 @pytest.mark.slow

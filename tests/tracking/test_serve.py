@@ -4,10 +4,7 @@ server in a subprocess)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -17,13 +14,8 @@ import pytest
 
 from mtclin.tracking import promotion, runs, store
 from tests.tracking import sqlite_uri, toy_config
+from tests.scratch import BIN, free_port, venv_env
 from tests.toy_tasks import write_toy_processed
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow
@@ -33,8 +25,8 @@ def test_mlflow_models_serve_answers_every_task(tiny: tuple[Any, Path], tmp_path
     runs.track_training(config, uri=uri, register=True, system_metrics=False, root=tmp_path)
     promotion.promote(client=store.client(uri))
     port = free_port()
-    bin_dir = str(Path(sys.executable).parent)  # `mlflow models serve` execs `uvicorn` from PATH
-    env = os.environ | {"MLFLOW_TRACKING_URI": uri, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    bin_dir = str(BIN)
+    env = venv_env(MLFLOW_TRACKING_URI=uri)  # `mlflow models serve` execs `uvicorn` from PATH
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         server = subprocess.Popen([str(Path(bin_dir) / "mlflow"), "models", "serve", "-m",
