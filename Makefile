@@ -10,8 +10,10 @@ export TRANSFORMERS_OFFLINE := 1
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export MLFLOW_DISABLE_TELEMETRY := true
+# Prefect's in-process server gets 20 s to start by default: too little on a busy 2-core machine
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install test test-fast demo data preprocess serve stop bench
+.PHONY: install test test-fast demo data preprocess serve stop bench bench-real
 
 install: $(STAMP)
 
@@ -56,3 +58,11 @@ bench: install
 	$(PY) -m bench.training --sequences 400
 	$(PY) -m bench.pipeline
 	$(PY) -m bench.quality
+
+# Table 2 on the real MedRQE and quaero releases (../shared/corpora, or CORPORA_DIR=...): CPU hours; resumable.
+# Writes bench/results/real-{dev,paper}.{json,md}; says so and stops when the releases are not there.
+REAL_PROJECT ?= $(abspath ..)/mtclin-real-data
+CORPORA_DIR ?= $(abspath ..)/shared/corpora
+bench-real: install
+	$(PY) -m bench.real_data --selection dev --seeds 0,1,2 --loss-sum-seeds 0 --project $(REAL_PROJECT) --corpora-dir $(CORPORA_DIR)
+	$(PY) -m bench.real_data --selection paper --seeds 0 --loss-sum-seeds 0 --project $(REAL_PROJECT) --corpora-dir $(CORPORA_DIR)

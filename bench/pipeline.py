@@ -23,18 +23,24 @@ from typing import Any, Sequence
 from bench.common import CannotMeasure, Figure, main_guard, write_result
 
 REPO = Path(__file__).resolve().parents[1]
-STEPS = ("preprocess", "validate", "train", "evaluate", "register")
+STEPS = ("preprocess", "validate", "train", "register")  # train includes the one test evaluation
 
 
-def make_project(root: Path, scale: float) -> Path:
+def make_project(root: Path, scale: float, releases: dict[str, Path] | None = None) -> Path:
+    """A scratch project as a user has it: the pipeline files, git + DVC, and ``data/`` holding either the sample
+    corpora at ``scale`` or, with ``releases`` ({corpus: unpacked release}), copies of those real releases only
+    (as a user unpacks them into data/<corpus>/), pinned by ``dvc add data``."""
     root.mkdir(parents=True)
     for name in ("dvc.yaml", "params.yaml"):
         shutil.copy(REPO / name, root / name)
     for name in ("mtclin", "flows", "expectations"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for corpus, release in (releases or {}).items():
+        shutil.copytree(release, root / "data" / corpus)
     env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    for cmd in (["git", "init", "-q"], [sys.executable, "-m", "dvc", "init", "-q"],
-                [sys.executable, "-m", "mtclin.cli", "sample-corpora", "data", "--scale", str(scale)],
+    samples = [] if releases else [[sys.executable, "-m", "mtclin.cli", "sample-corpora", "data", "--scale",
+                                    str(scale)]]
+    for cmd in (["git", "init", "-q"], [sys.executable, "-m", "dvc", "init", "-q"], *samples,
                 [sys.executable, "-m", "dvc", "add", "-q", "data"]):
         done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
         if done.returncode:

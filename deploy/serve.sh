@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Start the local stack in the background: Prefect server (SQLite), the `mtclin-local` process work pool and a
 # worker, the */local deployments, and the MLflow tracking server (SQLite + local artifacts).
-# Logs and pids go to .mtclin/; `deploy/stop.sh` stops everything.
+# Logs and pids go to .mtclin/; `deploy/stop.sh` stops everything: each server runs in a session of its own and
+# marks its descendants (deploy/team/procs.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. deploy/team/procs.sh
 PROJECT_DIR=$(pwd)
 BIN=${VENV:-.venv}/bin
 export PREFECT_SERVER_ANALYTICS_ENABLED=false MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=1
@@ -16,29 +18,20 @@ export PREFECT_API_URL=${PREFECT_API_URL:-http://127.0.0.1:$PREFECT_PORT/api}
 export MTCLIN_PROJECT_DIR=$PROJECT_DIR
 
 wait_for() {  # url, name
-  for _ in $(seq 1 120); do
-    if curl -fsS "$1" >/dev/null 2>&1; then return 0; fi
-    sleep 1
-  done
-  echo "$2 did not start: see $STATE/$2.log" >&2
-  exit 1
+  wait_for_url "$1" "$2" "$STATE" 120 || exit 1
 }
 
-"$BIN/prefect" server start --host 127.0.0.1 --port "$PREFECT_PORT" >"$STATE/prefect-server.log" 2>&1 &
-echo $! >"$STATE/prefect-server.pid"
-"$BIN/mlflow" server --host 127.0.0.1 --port "$MLFLOW_PORT" \
-  --backend-store-uri "sqlite:///$PROJECT_DIR/mlflow.db" --artifacts-destination "$PROJECT_DIR/mlartifacts" \
-  >"$STATE/mlflow-server.log" 2>&1 &
-echo $! >"$STATE/mlflow-server.pid"
+start_service "$STATE" prefect-server "$BIN/prefect" server start --host 127.0.0.1 --port "$PREFECT_PORT"
+start_service "$STATE" mlflow-server "$BIN/mlflow" server --host 127.0.0.1 --port "$MLFLOW_PORT" \
+  --backend-store-uri "sqlite:///$PROJECT_DIR/mlflow.db" --artifacts-destination "$PROJECT_DIR/mlartifacts"
 wait_for "$PREFECT_API_URL/health" prefect-server
 wait_for "http://127.0.0.1:$MLFLOW_PORT/health" mlflow-server
 
 "$BIN/prefect" work-pool inspect mtclin-local >/dev/null 2>&1 || "$BIN/prefect" work-pool create mtclin-local --type process >/dev/null
-"$BIN/prefect" --no-prompt deploy --name train-multitask/local --name train-baselines/local --name promote-model/local >"$STATE/deploy.log" 2>&1 \
+"$BIN/prefect" --no-prompt deploy --name train-multitask/local --name train-baselines/local --name promote-model/local --name evaluate-model/local >"$STATE/deploy.log" 2>&1 \
   || { cat "$STATE/deploy.log" >&2; exit 1; }
-MLFLOW_TRACKING_URI=http://127.0.0.1:$MLFLOW_PORT "$BIN/prefect" worker start --pool mtclin-local \
-  >"$STATE/prefect-worker.log" 2>&1 &
-echo $! >"$STATE/prefect-worker.pid"
+MLFLOW_TRACKING_URI=http://127.0.0.1:$MLFLOW_PORT start_service "$STATE" prefect-worker "$BIN/prefect" worker start \
+  --pool mtclin-local
 
 cat <<MSG
 mtclin stack is up:

@@ -1,5 +1,6 @@
 """Flow `train-baselines`: single-task fine-tuning per corpus x seed (the paper's "optimized single-task"),
-the multitask schedules to compare with, all grouped under one parent MLflow run; then the paper's Table 2."""
+the multitask schedules to compare with (each with its own seeds), all grouped under one parent MLflow run; then
+the paper's Table 2 (test metrics of the selected models, mean ± sd over seeds, labelled with the selection)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,12 @@ from mtclin.train.config import TrainConfig
 def train_one(config: TrainConfig, label: str, parent: str, experiment: str, uri: str, project: Path) -> str:
     from mtclin.tracking.runs import track_training
 
-    tracked = track_training(config, experiment, uri, parent=parent, root=project)
+    logger = get_run_logger()
+    tracked = track_training(config, experiment, uri, parent=parent, root=project, log=logger.info)
+    result = tracked.result
+    logger.info("%s: %d steps%s, selected epoch %d, test score %.4f", label, result.steps,
+                " (stopped early)" if result.stopped_early else "", result.best_epoch,
+                result.test["score"] if result.test else float("nan"))
     return tracked.run_id
 
 
@@ -28,8 +34,9 @@ def train_one(config: TrainConfig, label: str, parent: str, experiment: str, uri
 def compare(parent: str, uri: str) -> str:
     from mtclin.tracking.compare import log_table2, markdown, search_training_runs
 
-    rows = log_table2(parent, search_training_runs(uri=uri, parent=parent), uri)
-    return markdown(rows)
+    runs = search_training_runs(uri=uri, parent=parent)
+    rows = log_table2(parent, runs, uri)
+    return markdown(rows, selection=runs[0].data.tags.get("mtclin.selection") if runs else None)
 
 
 @flow(name="train-baselines")
@@ -37,8 +44,11 @@ def train_baselines(
     corpora: list[str] = list(CORPORA),
     seeds: list[int] = [0, 1, 2, 3, 4],
     multitask_schedules: list[str] = ["round_robin", "loss_sum"],
+    multitask_seeds: dict[str, list[int]] = {},
     encoder: str = "minilm",
     epochs: int = 3,
+    selection: str = "dev",
+    patience: int = 2,
     learning_rate: float = 5e-5,
     max_length: int = 128,
     limit_train: int = 0,
@@ -47,9 +57,12 @@ def train_baselines(
     project_dir: str = ".",
     experiment: str = "mt-clinical-bert",
 ) -> dict[str, Any]:
-    """One single-task run per corpus and seed (paper: 5 seeds, best reported), one multitask run per schedule
-    (seed = the first seed), all children of one parent run that gets the Table 2 artifacts."""
-    from mtclin.run_dirs import processed_versions, run_key
+    """One single-task run per corpus and seed (paper: 5 seeds), one multitask run per schedule and seed in
+    ``multitask_seeds[schedule]`` (default: the first seed), all children of one parent run that gets Table 2.
+    ``selection`` dev: every run stops early on dev (``patience``, at most ``epochs``) and is scored on test once;
+    ``paper``: train+dev, best epoch on test (labelled so in MLflow and in the table). Each run resumes from its
+    own checkpoints, so a grid stopped half-way picks up where it was."""
+    from mtclin.run_dirs import keyed_run
     from mtclin.tracking import store
     from mtclin.tracking.runs import start_parent_run
 
@@ -59,18 +72,17 @@ def train_baselines(
     processed = project / "processed"
     validate(processed, corpora, project / "runs" / "baselines-validation")
     base = TrainConfig(corpora=tuple(corpora), processed_dir=str(processed), encoder=encoder, epochs=epochs,
-                       learning_rate=learning_rate, max_length=max_length, limit_train=limit_train,
-                       limit_eval=limit_eval, device=device, seed=seeds[0], progress=False)
+                       selection=selection, patience=patience, learning_rate=learning_rate, max_length=max_length,
+                       limit_train=limit_train, limit_eval=limit_eval, device=device, seed=seeds[0], progress=False)
     configs = [(f"{corpus}-seed{seed}", replace(base, corpora=(corpus,), seed=seed))
                for corpus in corpora for seed in seeds]
-    configs += [(f"{schedule}-seed{seeds[0]}", replace(base, schedule=schedule)) for schedule in multitask_schedules]
-    versions = processed_versions(project, corpora)
+    configs += [(f"{schedule}-seed{seed}", replace(base, schedule=schedule, seed=seed))
+                for schedule in multitask_schedules for seed in multitask_seeds.get(schedule, seeds[:1])]
     uri = store.tracking_uri(project)
-    with start_parent_run("baselines", experiment, uri, {"mtclin.kind": "baselines"}, project) as parent:
+    tags = {"mtclin.kind": "baselines", "mtclin.selection": selection}
+    with start_parent_run(f"baselines-{selection}", experiment, uri, tags, project) as parent:
         for label, config in configs:
-            key = run_key(config.to_dict(), {c: versions[c] for c in config.corpora})
-            train_one(replace(config, output_dir=str(project / "runs" / key)), label, parent, experiment, uri,
-                      project)
+            train_one(keyed_run(project, config)[1], label, parent, experiment, uri, project)
         table = compare(parent, uri)
     logger.info("Table 2 logged to MLflow run %s (table2/)", parent)
     create_markdown_artifact(key="table2", markdown=table, description="Multitask vs best single-task")

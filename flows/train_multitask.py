@@ -1,4 +1,5 @@
-"""Flow `train-multitask`: preprocess (DVC) -> validate (GX) -> train -> evaluate -> log + register (MLflow).
+"""Flow `train-multitask`: preprocess (DVC) -> validate (GX) -> train (best epoch on dev, then test once) -> log +
+register (MLflow).
 
 Every task is a thin call into `mtclin`. Note text never reaches Prefect: tasks take and return paths, configs
 and metrics only, and log counts and names.
@@ -6,9 +7,7 @@ and metrics only, and log counts and names.
 
 from __future__ import annotations
 
-import os
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +32,10 @@ def preprocess(project_dir: Path, corpora: list[str]) -> list[str]:
 def validation_cache_key(context, parameters: dict[str, Any]) -> str:
     """Validation depends only on the processed data (their DVC hashes), the suites and the corpora: a re-run
     over unchanged data reuses the previous (passing) result instead of running GX again."""
-    import hashlib
-    import json
+    from mtclin.validation.cache import validation_key
 
-    from mtclin.run_dirs import processed_versions
-    from mtclin.validation import SUITES_DIR
-
-    processed = Path(parameters["processed_dir"])
-    versions = processed_versions(processed.parent, parameters["corpora"])
-    if not all(versions.values()):
-        return f"unversioned-{time.time_ns()}"  # no dvc.lock entry: never reuse
-    suites = {p.name: p.read_text() for p in sorted(Path(SUITES_DIR).glob("*.json"))}
-    blob = json.dumps({"data": versions, "suites": suites, "dir": str(processed)}, sort_keys=True)
-    return "validate-" + hashlib.sha256(blob.encode()).hexdigest()
+    key = validation_key(Path(parameters["processed_dir"]), parameters["corpora"])
+    return key or f"unversioned-{time.time_ns()}"  # no dvc.lock entry: never reuse
 
 
 @task(name="validate", cache_key_fn=validation_cache_key, persist_result=True)
@@ -59,6 +49,7 @@ def validate(processed_dir: Path, corpora: list[str], results_dir: Path) -> dict
 
 @task(name="train", cache_policy=NO_CACHE)
 def train_model(config: TrainConfig, on_step, on_epoch):
+    """Train, selecting the epoch on the selection split; the selected model is scored on test once."""
     from mtclin.tasks import task_for_corpus
     from mtclin.train.loop import train
 
@@ -67,25 +58,16 @@ def train_model(config: TrainConfig, on_step, on_epoch):
     def on_epoch_logged(epoch: int, metrics: dict[str, dict[str, Any]]) -> None:
         on_epoch(epoch, metrics)
         primary = {t: m[task_for_corpus(t).primary_metric] for t, m in metrics.items()}
-        logger.info("epoch %d: %s", epoch, ", ".join(f"{t} {v:.3f}" for t, v in primary.items()))
+        logger.info("epoch %d (%s): %s", epoch, config.selection,
+                    ", ".join(f"{t} {v:.3f}" for t, v in primary.items()))
 
-    result = train(config, on_step=on_step, on_epoch=on_epoch_logged)
+    result = train(config, on_step=on_step, on_epoch=on_epoch_logged, log=logger.info)
     if result.resumed_from_step:
         logger.info("resumed from the checkpoint at step %d", result.resumed_from_step)
-    logger.info("trained %d steps; best epoch %d (score %.4f)", result.steps, result.best_epoch,
-                          result.history[result.best_epoch]["score"] if result.history else float("nan"))
+    logger.info("trained %d steps%s; selected epoch %d; test score %.4f", result.steps,
+                " (stopped early)" if result.stopped_early else "", result.best_epoch,
+                result.test["score"] if result.test else float("nan"))
     return result
-
-
-@task(name="evaluate", cache_policy=NO_CACHE)
-def evaluate(model_dir: Path, config: TrainConfig) -> dict[str, Any]:
-    """Score the saved model directory itself, the exact artifact that gets registered."""
-    from mtclin.evaluate.saved import evaluate_saved_model
-
-    from mtclin.model.io import resolve_device
-
-    return evaluate_saved_model(model_dir, Path(config.processed_dir), config.corpora, config.limit_eval,
-                                config.eval_batch_size, str(resolve_device(config.device)))
 
 
 # Registration talks to the tracking server: a transient network error is retried; a broken model is not
@@ -112,24 +94,14 @@ def _is_registration_error(state) -> bool:
     return False
 
 
-def metrics_markdown(metrics: dict[str, Any], version: str | None) -> str:
-    from mtclin.tasks import task_for_corpus
-
-    lines = ["| task | metric | value |", "|---|---|---|"]
-    for name, values in metrics["metrics"].items():
-        spec = task_for_corpus(name)
-        lines.append(f"| {name} | {spec.primary_metric} | {values[spec.primary_metric]:.4f} |")
-    lines.append(f"| **mean** | primary | {metrics['score']:.4f} |")
-    header = f"Registered version: {version} (alias candidate)\n\n" if version else ""
-    return header + "\n".join(lines)
-
-
 @flow(name="train-multitask")
 def train_multitask(
     corpora: list[str] = list(CORPORA),
     schedule: str = "round_robin",
     encoder: str = "minilm",
     epochs: int = 3,
+    selection: str = "dev",
+    patience: int = 2,
     learning_rate: float = 5e-5,
     ner_batch_size: int = 25,
     pair_batch_size: int = 40,
@@ -148,42 +120,46 @@ def train_multitask(
 ) -> dict[str, Any]:
     """Train the multitask model on the chosen corpora and register it as a `candidate` version.
 
-    A re-run with the same parameters and data resumes from its checkpoints (after a crash) instead of starting
+    ``selection``: ``dev`` (the best epoch on dev, at most ``epochs``, stopping after ``patience`` epochs without
+    improvement; test scored once for it) or ``paper`` (the paper's protocol: train+dev, best epoch on test). A
+    re-run with the same parameters and data resumes from its checkpoints (after a crash) instead of starting
     over; ``fresh=True`` starts a new run directory regardless."""
-    from mtclin.run_dirs import processed_versions, run_key
+    from mtclin.evaluate.report import metrics_markdown
+    from mtclin.run_dirs import keyed_run
     from mtclin.tracking import store
-    from mtclin.tracking.runs import run_tags, start_training_run
+    from mtclin.tracking.runs import start_training_run, version_tags
 
     logger = get_run_logger()
     project = Path(project_dir).resolve()
     preprocess(project, corpora)
     processed = project / "processed"
     config = TrainConfig(corpora=tuple(corpora), processed_dir=str(processed), encoder=encoder,
-                         schedule=schedule, epochs=epochs, learning_rate=learning_rate,
+                         schedule=schedule, epochs=epochs, selection=selection, patience=patience,
+                         learning_rate=learning_rate,
                          ner_batch_size=ner_batch_size, pair_batch_size=pair_batch_size, max_length=max_length,
                          seed=seed, temperature=temperature, limit_train=limit_train, limit_eval=limit_eval,
                          device=device, checkpoint_every=checkpoint_every, progress=False)
-    key = run_key(config.to_dict(), processed_versions(project, corpora))
-    if fresh:
-        key = f"{key}-{int(time.time())}-{os.getpid()}"
-    config = replace(config, output_dir=str(project / "runs" / key))
+    key, config = keyed_run(project, config, fresh)
     validate(processed, corpora, Path(config.output_dir) / "validation")
 
     uri = store.tracking_uri(project)
     with start_training_run(config, experiment, uri, root=project) as run:
         logger.info("MLflow run %s; run directory runs/%s", run.run_id, key)
         result = train_model(config, run.on_step, run.on_epoch)
-        final = evaluate(result.model_dir, config)
         primary = run.finish(result)
+        if result.test is None:
+            raise RuntimeError(f"run {run.run_id} stopped before its first evaluated epoch: nothing to register")
         version = None
         if register_model:
             version = register(run.run_id, result.model_dir, primary, model_name, uri,
-                               run_tags(config) | {"mtclin.run_key": key})
-    create_markdown_artifact(key="train-multitask-metrics", markdown=metrics_markdown(final, version),
-                             description="Per-task test metrics of the saved model")
-    return {"run_id": run.run_id, "version": version, "score": final["score"], "run_dir": config.output_dir,
-            "resumed_from_step": result.resumed_from_step,
-            "metrics": {t: {k: v for k, v in m.items() if isinstance(v, float)} for t, m in final["metrics"].items()}}
+                               version_tags(config, project, {"mtclin.run_key": key}))
+    header = f"Registered version: {version} (alias candidate); selection {selection}" if version else ""
+    create_markdown_artifact(key="train-multitask-metrics", markdown=metrics_markdown(result.test, header),
+                             description="Per-task test metrics of the selected model")
+    return {"run_id": run.run_id, "version": version, "score": result.test["score"], "run_dir": config.output_dir,
+            "resumed_from_step": result.resumed_from_step, "steps": result.steps, "best_epoch": result.best_epoch,
+            "metrics": {t: {k: v for k, v in m.items() if isinstance(v, float)}
+                        for t, m in result.test["metrics"].items()}}
 
 
 if __name__ == "__main__":

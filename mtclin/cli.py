@@ -29,10 +29,10 @@ def _cmd_sample_corpora(args: argparse.Namespace) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    from mtclin.corpora.registry import SPLITS, read_corpus
+    from mtclin.corpora.registry import read_corpus
     from mtclin.preprocess.stats import corpus_stats
 
-    splits = args.splits.split(",") if args.splits else SPLITS
+    splits = args.splits.split(",") if args.splits else None  # None: every split the reader knows
     corpus = read_corpus(args.corpus, Path(args.dir), splits=splits, lenient=args.lenient)
     stats = corpus_stats(corpus)
     if args.json:
@@ -58,25 +58,11 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
 
 
 def _train_config(args: argparse.Namespace):
+    from mtclin.config_args import config_from_options
     from mtclin.corpora.registry import CORPORA
     from mtclin.train.config import TrainConfig
 
-    values = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
-    corpora = args.corpora.split(",") if args.corpora else list(CORPORA)
-    values["corpora"] = tuple(CORPORA if corpora == ["all"] else corpora)
-    values["batch_sizes"] = _key_ints(args.batch_size_for)
-    values["max_lengths"] = _key_ints(args.max_length_for)
-    return TrainConfig.from_dict(values)
-
-
-def _key_ints(items: Sequence[str] | None) -> dict[str, int]:
-    out = {}
-    for item in items or []:
-        key, _, value = item.partition("=")
-        if not value.isdigit():
-            raise ValueError(f"{item!r}: expected TASK=INTEGER")
-        out[key] = int(value)
-    return out
+    return config_from_options(args, TrainConfig, {"corpora": CORPORA})
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -84,12 +70,39 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     config = _train_config(args)
     result = train(config, resume=not args.no_resume)
+    def show(label: str, metrics: dict, score: float) -> None:
+        for task, values in metrics.items():
+            print(f"{label} {task}: {({k: round(v, 4) for k, v in values.items() if isinstance(v, float)})}")
+        print(f"{label} score (mean primary metric): {score:.4f}")
+
     for record in result.history:
-        for task, metrics in record["metrics"].items():
-            shown = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
-            print(f"epoch {record['epoch']} {task}: {shown}")
-        print(f"epoch {record['epoch']} score (mean primary metric): {record['score']:.4f}")
-    print(f"best epoch {result.best_epoch}; model: {result.model_dir}; metrics: {result.output_dir / 'metrics.json'}")
+        show(f"epoch {record['epoch']} {record.get('split', '')}".rstrip(), record["metrics"], record["score"])
+    stopped = " (stopped early)" if result.stopped_early else ""
+    print(f"selected epoch {result.best_epoch} of {len(result.history)}{stopped}, {result.steps} steps, "
+          f"selection {result.selection}; model: {result.model_dir}")
+    if result.test is not None:
+        show("test (selected model)", result.test["metrics"], result.test["score"])
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from mtclin.evaluate.release import evaluate_release
+    from mtclin.model.io import resolve_device
+    from mtclin.tracking.fetch import local_model
+
+    with local_model(args.model) as ref:
+        result = evaluate_release(ref.path, args.corpus, Path(args.data), args.split, args.task, args.lenient,
+                                  args.batch_size, str(resolve_device(args.device)))
+    result = {"model": args.model, "model_version": ref.version} | result
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True, default=float))
+        return 0
+    print(f"{args.model} on {args.corpus} {args.split}: {result['examples']} examples, {result['problems']} problems")
+    for task, metrics in result["metrics"].items():
+        print(f"{task}: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if isinstance(v, float)))
+        for etype, scores in metrics.get("per_type", {}).items():
+            print(f"  {etype}: " + ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
+                                            for k, v in scores.items()))
     return 0
 
 
@@ -103,6 +116,26 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     with source, sink:
         for line in predict_records(predictor, read_jsonl(source, args.input)):
             sink.write(line + "\n")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from mtclin.export.onnx import export_onnx, max_abs_logit_diff
+
+    with tempfile.TemporaryDirectory(prefix="mtclin-export-") as tmp:
+        model_dir = Path(args.model)
+        if args.model.startswith("models:/") or args.model.startswith("runs:/"):
+            from mtclin.tracking import store
+            from mtclin.tracking.pyfunc import download_model_dir
+
+            with store.using(store.tracking_uri()):
+                model_dir = download_model_dir(args.model, Path(tmp))
+        info = export_onnx(model_dir, Path(args.out), quantize=args.quantize)
+    print(f"exported {args.model} -> {args.out} (onnx {info['precision']}, opset {info['opset']}, "
+          f"{len(info['outputs'])} task outputs; max |logit - torch| on the check batch "
+          f"{max_abs_logit_diff(info):.2e})")
     return 0
 
 
@@ -123,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p.add_argument("--json", action="store_true")
     p.add_argument("--lenient", action="store_true", help="collect every problem instead of stopping at the first")
-    p.add_argument("--splits", help="comma-separated splits to read (default train,test)")
+    p.add_argument("--splits", help="comma-separated splits to read (default: all the release has: train,test and an official dev)")
     p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("preprocess", help="raw release -> processed parquet tables + stats (a DVC stage)")
@@ -135,24 +168,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_preprocess)
 
     p = sub.add_parser("train", help="train the multitask model (or one task: single-task fine-tuning)")
-    p.add_argument("--corpora", help="comma-separated corpora, or 'all' (default)")
-    p.add_argument("--processed-dir", dest="processed_dir")
-    p.add_argument("--output-dir", "--output", dest="output_dir")
-    p.add_argument("--encoder", help="HF model id or local path; 'minilm' = the packaged MiniLM-L6 (default)")
-    p.add_argument("--schedule", choices=["round_robin", "loss_sum", "proportional", "temperature"])
-    for name, kind in (("temperature", float), ("epochs", int), ("learning-rate", float), ("weight-decay", float),
-                       ("ner-batch-size", int), ("pair-batch-size", int), ("max-length", int), ("stride", int),
-                       ("pair-max-length", int), ("grad-clip", float), ("seed", int), ("checkpoint-every", int),
-                       ("max-steps", int), ("eval-batch-size", int), ("limit-train", int), ("limit-eval", int),
-                       ("dropout", float)):
-        p.add_argument(f"--{name}", dest=name.replace("-", "_"), type=kind)
-    p.add_argument("--batch-size-for", nargs="*", metavar="TASK=N", help="per-task batch size")
-    p.add_argument("--max-length-for", nargs="*", metavar="TASK=N", help="per-task max length")
-    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
-    p.add_argument("--no-amp", dest="amp", action="store_false", default=None)
-    p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    from mtclin.config_args import add_config_options
+    from mtclin.train.config import SELECTIONS, TrainConfig
+    from mtclin.train.schedules import SCHEDULES
+
+    add_config_options(p, TrainConfig, choices={"schedule": sorted(SCHEDULES), "selection": list(SELECTIONS)},
+                       aliases={"output_dir": ["--output"]})
     p.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a model (directory or models:/NAME@ALIAS) on a raw corpus release")
+    p.add_argument("--model", required=True, help="a saved model directory, or models:/NAME@ALIAS | models:/NAME/N")
+    p.add_argument("--corpus", required=True, help="the reader of the release (a registered corpus name)")
+    p.add_argument("--data", required=True, help="the unpacked release, e.g. data/i2b2-2010")
+    p.add_argument("--split", default="test", help="test (default), dev (official or carved as preprocessing), train")
+    p.add_argument("--task", help="the model's head to score (default: the one named like the corpus)")
+    p.add_argument("--lenient", action="store_true", help="skip broken annotations (counted) instead of stopping")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("predict", help='JSON lines in ({"text": ...} or {"a": ..., "b": ...}), JSON lines out')
     p.add_argument("--model", required=True, help="a saved model directory")
@@ -161,6 +196,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("export", help="one ONNX graph (encoder + every head) + tokenizer + tasks.json, for serving")
+    p.add_argument("--model", required=True, help="a saved model directory, or models:/NAME@ALIAS (MLflow registry "
+                   "at MLFLOW_TRACKING_URI, default the project's mlflow.db)")
+    p.add_argument("--format", default="onnx", choices=["onnx"])
+    p.add_argument("--quantize", choices=["int8"], help="dynamic int8 quantisation of the encoder (default: fp32)")
+    p.add_argument("--out", required=True, help="the export directory to write (replaced atomically)")
+    p.set_defaults(func=_cmd_export)
     return parser
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -25,8 +27,31 @@ def processed_versions(project_dir: Path, corpora: Sequence[str]) -> dict[str, s
     return out
 
 
-def run_key(config: Mapping[str, Any], data_versions: Mapping[str, str]) -> str:
-    """A short stable hash of the config (minus where it writes) and the data versions."""
-    relevant = {k: v for k, v in config.items() if k not in ("output_dir", "progress")}
+# settings that change how a run reports, not what it computes
+_NOT_IN_KEY = ("output_dir", "progress", "log_every_steps", "log_every_seconds")
+
+
+def run_key(config: Mapping[str, Any], data_versions: Mapping[str, str],
+            defaults: Mapping[str, Any] | None = None) -> str:
+    """A short stable hash of the config (minus where it writes and how it reports) and the data versions.
+    With ``defaults``, settings left at their default are left out, so a setting added to mtclin later does not
+    move existing runs to new directories (their checkpoints stay resumable)."""
+    relevant = {k: v for k, v in config.items() if k not in _NOT_IN_KEY
+                and (defaults is None or k not in defaults or _jsonable(v) != _jsonable(defaults[k]))}
     blob = json.dumps({"config": relevant, "data": dict(data_versions)}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def keyed_run(project_dir: Path, config: Any, fresh: bool = False) -> tuple[str, Any]:
+    """``(key, config with output_dir = <project>/runs/<key>)`` for a config whose corpora were preprocessed in
+    ``project_dir``. ``fresh``: a key of its own (a new run directory even for the same config and data)."""
+    from dataclasses import replace
+
+    key = run_key(config.to_dict(), processed_versions(project_dir, config.corpora), type(config)().to_dict())
+    if fresh:
+        key = f"{key}-{time.time_ns()}-{os.getpid()}"
+    return key, replace(config, output_dir=str(Path(project_dir) / "runs" / key))

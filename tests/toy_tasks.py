@@ -51,19 +51,24 @@ def parse_note(note_id: str, marked: str) -> Document:
     return Document(note_id, text, tuple(entities))
 
 
+def write_tables(root: Path, examples: dict[str, list]) -> Path:
+    """processed/<corpus>/{train,dev,test}.parquet with the same examples in every split."""
+    for name, items in examples.items():
+        info = corpus_info(name)
+        corpus = Corpus(name, info.kind, info.labels, {"train": items, "dev": items, "test": items})
+        out = root / name
+        out.mkdir(parents=True, exist_ok=True)
+        for split in corpus.splits:
+            split_table(corpus, split, PreprocessConfig()).write_parquet(out / f"{split}.parquet")
+    return root
+
+
 def write_toy_processed(root: Path) -> Path:
-    """processed/<corpus>/{train,test}.parquet for n2c2-2018, medrqe and n2c2-2019; test == train."""
+    """processed/<corpus>/{train,dev,test}.parquet for n2c2-2018, medrqe and n2c2-2019; dev == test == train."""
     docs = [parse_note(f"note{i}", n) for i, n in enumerate(NOTES)]
     nli = [Pair(f"p{i}", a, b, label=y) for i, (a, b, y) in enumerate(PAIRS_NLI)]
     sts = [Pair(f"s{i}", a, b, score=y) for i, (a, b, y) in enumerate(PAIRS_STS)]
-    for name, examples in (("n2c2-2018", docs), ("medrqe", nli), ("n2c2-2019", sts)):
-        info = corpus_info(name)
-        corpus = Corpus(name, info.kind, info.labels, {"train": examples, "test": examples})
-        out = root / name
-        out.mkdir(parents=True, exist_ok=True)
-        for split in ("train", "test"):
-            split_table(corpus, split, PreprocessConfig()).write_parquet(out / f"{split}.parquet")
-    return root
+    return write_tables(root, {"n2c2-2018": docs, "medrqe": nli, "n2c2-2019": sts})
 
 
 TOY_CORPORA = ("n2c2-2018", "medrqe", "n2c2-2019")

@@ -3,12 +3,20 @@
 An ``.ann`` line is ``ID\\tMIDDLE[\\tTEXT]``. Only text-bound ``T`` lines become entities::
 
     T41\\tForm 8977 8990\\tophthalmology          (half-open character offsets into X.txt)
-    T7\\tReason 100 110;115 120\\tleft leg          (discontinuous: TEXT = the fragments' texts joined by ' ')
+    T7\\tReason 100 110;115 120\\tleft leg          (discontinuous: TEXT = the fragments' texts joined by ' ',
+                                                or in one of the other forms below)
 
-Relation, event, attribute, normalisation, note and equivalence lines (``R E A M N # *``) are checked for shape
-and otherwise ignored. Problem messages give ids, offsets and lengths, never note text (it may be PHI).
+Relation lines (``R``) are checked for shape and otherwise ignored. Event, attribute, normalisation, note and
+equivalence lines (``E A M N # *``, e.g. ``N1\\tReference T1 MeSH:D011125``) are accepted whatever follows their
+id: no task uses them, and exports differ in what they put there. Problem messages give ids, offsets and
+lengths, never note text (it may be PHI).
 
-Span text checks compare with whitespace normalised: BRAT writes a newline inside a span as a space.
+Span text checks compare with whitespace normalised: BRAT writes a newline inside a span as a space. The TEXT
+of a discontinuous entity is correct when it equals any of three forms seen in real releases (n2c2-2018): the
+fragments' texts joined by one space (what brat writes), their plain concatenation (touching fragments,
+``T33\\tForm 4765 4771;4771 4781\\tTablet, Chewable``) or the covering text from the first start to the last
+end (``15488 15501;15503 15511`` with TEXT ``hydromorphone (Dilaudid``); the rule holds for every BRAT corpus.
+
 A span text that does not match is reported, but in lenient mode the entity is KEPT when its offsets are valid
 (some real quaero EMEA files have offsets one character off their text; dropping their 412 entities silently
 would be worse than keeping them flagged). Offsets outside the text, reversed or overlapping fragments, bad
@@ -28,16 +36,10 @@ from mtclin.corpora.types import Document, Entity
 
 Fragments = tuple[tuple[int, int], ...]
 
-# Shape of each non-entity line kind: (id pattern, MIDDLE field pattern, an example for the error message).
-_OTHER_LINES: dict[str, tuple[str, str, str]] = {
-    "R": (r"R\d+", r"\S+ \S+:\S+ \S+:\S+", "R22<tab>Form-Drug Arg1:T41 Arg2:T40"),
-    "E": (r"E\d+", r"\S+:\S+( \S+:\S+)*", "E1<tab>Treatment:T3 Theme:T4"),
-    "A": (r"A\d+", r"\S+ \S+( \S+)?", "A1<tab>Negated T3"),
-    "M": (r"M\d+", r"\S+ \S+( \S+)?", "M1<tab>Negated T3"),  # the old name of A lines
-    "N": (r"N\d+", r"\S+ \S+ \S+:\S+", "N1<tab>Reference T1 UMLS:C0012345<tab>name"),
-    "#": (r"#\d*", r"\S+ \S+", "#1<tab>AnnotatorNotes T1<tab>C0936012"),
-    "*": (r"\*", r"\S+( \S+)+", "*<tab>Equiv T1 T2"),
-}
+# Relation lines are checked for shape: (id pattern, MIDDLE field pattern, an example for the error message).
+_RELATION = (r"R\d+", r"\S+ \S+:\S+ \S+:\S+", "R22<tab>Form-Drug Arg1:T41 Arg2:T40")
+# Ids of the line kinds accepted unchecked: events, attributes (M: their old name), normalisations, notes, equivalences.
+_UNCHECKED_ID = re.compile(r"[EAMN]\d+|#\d*|\*")
 _T_ID = re.compile(r"T\d+")
 _LABEL = re.compile(r"[A-Za-z_][\w-]{0,40}")
 _FRAGMENT = re.compile(r"(\d+) (\d+)")
@@ -109,20 +111,20 @@ def _parse_t_line(fields: list[str], number: int, path: Path, log: ProblemLog) -
 
 
 def _check_other_line(fields: list[str], number: int, path: Path, log: ProblemLog) -> None:
-    shape = _OTHER_LINES.get(fields[0][:1])
-    if shape is None:
+    """Report a line that is neither T, nor one of the unchecked kinds, nor a well-formed R line."""
+    if not fields[0].startswith("R"):
         log.report(path, number, "unparsable line: does not start with a BRAT id (T, R, E, A, M, N, # or *) "
                                  "followed by a tab; line skipped")
         return
-    id_pattern, middle_pattern, example = shape
+    id_pattern, middle_pattern, example = _RELATION
     if not re.fullmatch(id_pattern, fields[0]) or len(fields) < 2 or not re.fullmatch(middle_pattern, fields[1]):
-        log.report(path, number, f"malformed '{fields[0][:1]}' annotation line (expected e.g. '{example}'); "
-                                 "line skipped")
+        log.report(path, number, f"malformed 'R' annotation line (expected e.g. '{example}'); line skipped")
 
 
 def parse_ann(content: str, path: Path, log: ProblemLog) -> list[TextBound]:
     """Parse the content of an ``.ann`` file: its ``T`` lines in file order (duplicate ids, bad offset syntax
-    reported and skipped); every other line is checked for shape and dropped. Blank lines are allowed."""
+    reported and skipped); ``R`` lines are checked for shape, ``E A M N # *`` lines accepted as they are, and all
+    of them dropped. Blank lines are allowed."""
     bounds: list[TextBound] = []
     seen: set[str] = set()
     for number, line in enumerate(content.split("\n"), start=1):
@@ -130,6 +132,8 @@ def parse_ann(content: str, path: Path, log: ProblemLog) -> list[TextBound]:
         if not line.strip():
             continue
         fields = line.split("\t", 2)
+        if _UNCHECKED_ID.fullmatch(line.split(None, 1)[0]):
+            continue  # E A M N # * lines, even without a tab after their id: nothing reads them
         if len(fields) < 2 and not fields[0].startswith("T"):
             log.report(path, number, "unparsable line: no tab after the annotation id; line skipped")
             continue
@@ -160,13 +164,26 @@ def _offset_error(bound: TextBound, length: int) -> str | None:
     return None
 
 
+def surface_matches(text: str, fragments: Fragments, surface: str) -> bool:
+    """Whether an annotation's TEXT field ``surface`` is right for ``fragments`` (in their listed order) of
+    ``text``, whitespace normalised. One fragment: its text. Several: the fragments joined by one space (brat),
+    concatenated (touching fragments), or the covering text from the first start to the last end."""
+    wanted = normalise_space(surface)
+    if wanted == normalise_space(span_text(text, fragments)):
+        return True
+    if len(fragments) == 1:
+        return False
+    covering = text[min(start for start, _ in fragments):max(end for _, end in fragments)]
+    concatenated = "".join(text[start:end] for start, end in fragments)
+    return wanted in (normalise_space(concatenated), normalise_space(covering))
+
+
 def _shift_hint(text: str, bound: TextBound) -> str:
     # The known quaero quirk: whole files annotated one character off. Saying so makes the report actionable.
-    wanted = normalise_space(bound.surface)
     for shift in (-1, 1, -2, 2):
         moved = tuple((start + shift, end + shift) for start, end in bound.fragments)
         inside = min(start for start, _ in moved) >= 0 and max(end for _, end in moved) <= len(text)
-        if inside and normalise_space(span_text(text, moved)) == wanted:
+        if inside and surface_matches(text, moved, bound.surface):
             return f"; the offsets look shifted by {shift:+d}"
     return ""
 
@@ -176,8 +193,9 @@ def check_entities(bounds: Sequence[TextBound], text: str, labels: Sequence[str]
     """Check parsed ``T`` lines against the note ``text`` and the registered ``labels``; return the entities
     sorted by (start, end, type, id), each with its fragments sorted. Fragments listed out of text order are valid
     BRAT (the TEXT field follows the listed order; real quaero files do this): they are sorted, not reported.
-    Unknown labels, offsets past the text, reversed or overlapping fragments drop the entity. A span text mismatch is
-    reported (strict mode raises) but the entity is kept in lenient mode, since its offsets are usable."""
+    Unknown labels, offsets past the text, reversed or overlapping fragments drop the entity. A span text mismatch
+    (see :func:`surface_matches` for the forms a discontinuous entity's TEXT may take) is reported (strict mode
+    raises) but the entity is kept in lenient mode, since its offsets are usable."""
     entities = []
     for bound in bounds:
         where = f"line {bound.line} (offsets {_describe(bound.fragments)})"
@@ -190,10 +208,12 @@ def check_entities(bounds: Sequence[TextBound], text: str, labels: Sequence[str]
         if error is not None:
             log.report(path, where, f"{bound.id} {bound.type}: {error}; annotation skipped")
             continue
-        got, wanted = normalise_space(span_text(text, bound.fragments)), normalise_space(bound.surface)
-        if got != wanted:
-            log.report(path, where, f"{bound.id} {bound.type}: span text ({len(got)} chars) does not match the "
-                                    f"annotation's text ({len(wanted)} chars){_shift_hint(text, bound)}; "
+        if not surface_matches(text, bound.fragments, bound.surface):
+            got, wanted = normalise_space(span_text(text, bound.fragments)), normalise_space(bound.surface)
+            forms = "" if len(bound.fragments) == 1 else (
+                " (fragments joined by a space; concatenated or as the covering text do not match either)")
+            log.report(path, where, f"{bound.id} {bound.type}: span text ({len(got)} chars){forms} does not match "
+                                    f"the annotation's text ({len(wanted)} chars){_shift_hint(text, bound)}; "
                                     "entity kept in lenient mode")
         entities.append(Entity(bound.id, bound.type, tuple(sorted(bound.fragments))))
     return tuple(sorted(entities, key=entity_sort_key))

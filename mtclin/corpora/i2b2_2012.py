@@ -1,7 +1,9 @@
 """Reader for i2b2-2012 temporal relations, EVENT annotations only (as the paper's NER task).
 
 Layout: ``2012-07-15.original-annotation.release/*.xml`` (train) and
-``2012-08-23.test-data.groundtruth/ground_truth/merged_xml/*.xml`` (test). Each file is
+``2012-08-23.test-data.groundtruth/ground_truth/merged_xml/*.xml`` (test), each at any depth under the root. The
+test tarball also unpacks without its ``2012-08-23.test-data.groundtruth/`` parent, so the test split is every
+``ground_truth/merged_xml/*.xml``, with or without that parent. Each file is
 ``<ClinicalNarrativeTemporalAnnotation><TEXT><![CDATA[note]]></TEXT><TAGS><EVENT id="E0" start="18" end="27"
 text="admission" modality="FACTUAL" polarity="POS" type="OCCURRENCE" />...`` plus TIMEX3, TLINK and SECTIME
 (ignored). The EVENT ``type`` is our entity type.
@@ -28,7 +30,8 @@ LABELS: tuple[str, ...] = ("CLINICAL_DEPT", "EVIDENTIAL", "OCCURRENCE", "PROBLEM
 
 SPLIT_DIRS: dict[str, tuple[tuple[str, ...], ...]] = {
     "train": (("2012-07-15.original-annotation.release",),),
-    "test": (("2012-08-23.test-data.groundtruth", "ground_truth", "merged_xml"),),
+    # the official parent 2012-08-23.test-data.groundtruth/ is often missing: match the folders below it only
+    "test": (("ground_truth", "merged_xml"),),
 }
 
 

@@ -5,6 +5,10 @@ Layout: ``training-PHI-Gold-Set1/*.xml`` and ``training-PHI-Gold-Set2/*.xml`` (t
 ``<deIdi2b2><TEXT><![CDATA[note]]></TEXT><TAGS><DATE id="P0" start="16" end="26" text="2067-05-03"
 TYPE="DATE" comment=""/>...</TAGS></deIdi2b2>``: the tag name is the PHI category, ``TYPE`` its subtype, which
 is our entity type (as in the paper); offsets are 0-based, half-open, into the CDATA text.
+
+Records re-saved by XML tools (seen in real copies) read the same: no CDATA (the text XML-escaped instead),
+attributes in another order, an ``encoding='utf8'`` declaration, gaps in the ``P<n>`` ids (ids are kept as they
+are; only repeated ids are a problem). See ``i2b2_xml``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,11 @@ Both wrap a note as ``<Root><TEXT><![CDATA[...]]></TEXT><TAGS><TAG id=".." start
 Several real 2012 files contain a bare ``&`` and are not well-formed: each ``&`` that does not start a valid
 reference is replaced by a one-character placeholder before parsing (lines and columns stay valid) and put back
 in attribute values afterwards.
+
+Records re-saved by XML tools read the same: without a CDATA section (the text XML-escaped instead) the text is
+the parsed character data, ``&amp;`` ``&lt;`` ``&gt;`` one character each as the offsets count them; attributes
+may come in any order and the declaration may say ``encoding='utf8'`` (files are decoded as UTF-8 whatever it
+says). Such a text has its line ends as the parser reports them (``\\r\\n`` becomes ``\\n``).
 """
 
 from __future__ import annotations

@@ -1,15 +1,16 @@
 """MedNLI (Romanov & Shivade 2018): clinical natural language inference, read from the PhysioNet release.
 
 Layout: ``mli_train_v1.jsonl``, ``mli_dev_v1.jsonl``, ``mli_test_v1.jsonl`` anywhere under the root; one JSON object
-per line with ``pairID``, ``sentence1``, ``sentence2``, ``gold_label`` and parse fields (ignored here). The paper
-trained on train+dev, so split ``train`` is both files (train first, then dev, each in file order).
+per line with ``pairID``, ``sentence1``, ``sentence2``, ``gold_label`` and parse fields (ignored here). Splits
+``train``, ``dev`` and ``test`` are the three files, each in file order (the paper trained on train+dev: training
+with ``selection: paper`` merges them). A missing dev file leaves ``dev`` empty (preprocessing then carves one).
 
 Decisions on format ambiguities:
 - Blank (whitespace-only) lines are skipped silently wherever they are: they carry no pair, and a truncated or
   broken record still shows up as invalid JSON on its own line.
 - Sentences are returned exactly as stored (no stripping); a whitespace-only sentence is a problem.
 - ``gold_label`` must be one of the three labels exactly (SNLI's ``-`` "no consensus" marker is unknown here).
-- ``pairID`` must be unique across the files of a split (train and dev together).
+- ``pairID`` must be unique within a split.
 """
 
 from __future__ import annotations
@@ -20,41 +21,35 @@ from typing import Sequence
 
 from mtclin.corpora.files import find_file
 from mtclin.corpora.problems import ProblemLog, read_text
-from mtclin.corpora.registry import SPLITS, register
+from mtclin.corpora.registry import DEV, register
 from mtclin.corpora.types import Corpus, Example, Pair
 
 LABELS: tuple[str, ...] = ("contradiction", "entailment", "neutral")
 # split -> the official files that make it up, in reading order
-FILES: dict[str, tuple[str, ...]] = {
-    "train": ("mli_train_v1.jsonl", "mli_dev_v1.jsonl"),
+FILES: dict[str, tuple[str]] = {
+    "train": ("mli_train_v1.jsonl",),
+    DEV: ("mli_dev_v1.jsonl",),
     "test": ("mli_test_v1.jsonl",),
 }
 FIELDS: tuple[str, ...] = ("pairID", "sentence1", "sentence2", "gold_label")
 
 
-@register("mednli", "nli", LABELS)
-def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -> Corpus:
+@register("mednli", "nli", LABELS, splits=tuple(FILES))
+def read(root: Path, *, splits: Sequence[str] = tuple(FILES), lenient: bool = False) -> Corpus:
     """Read the requested splits of MedNLI under ``root`` into ``Pair(id=pairID, a=sentence1, b=sentence2,
     label=gold_label)``. Raises CorpusFormatError on the first problem unless ``lenient``; in lenient mode a
-    split with none of its files is reported and returned empty."""
+    split without its file is reported and returned empty (``dev`` without its file: empty, no problem)."""
     root = Path(root)
     log = ProblemLog(root, lenient)
     out: dict[str, list[Example]] = {}
     for split in splits:
         if split not in FILES:
             raise ValueError(f"unknown split {split!r} for mednli; known: {', '.join(FILES)}")
-        paths = {name: find_file(root, name, log) for name in FILES[split]}
-        missing = [name for name, path in paths.items() if path is None]
-        out[split] = []
-        if len(missing) == len(paths):
-            log.report(root, "", f"split {split!r}: no {' or '.join(FILES[split])} found under {root}")
-            continue
-        if missing:
-            # the paper's training set is train+dev: a half split would silently shrink it
-            log.report(root, "", f"split {split!r}: {', '.join(missing)} not found under {root} "
-                                 f"(the split is {' + '.join(FILES[split])})")
-        seen: dict[str, str] = {}
-        out[split] += [pair for path in paths.values() if path is not None for pair in _read_file(path, log, seen)]
+        (name,) = FILES[split]
+        path = find_file(root, name, log)
+        out[split] = _read_file(path, log, {}) if path is not None else []
+        if path is None and split != DEV:
+            log.report(root, "", f"split {split!r}: no {name} found under {root}")
     return Corpus("mednli", "nli", LABELS, out, log.problems)
 
 

@@ -1,10 +1,21 @@
 """Reader for n2c2 2018 track 2 (medications and adverse drug events): BRAT standoff, 9 entity types.
 
-Release layout, found at any depth under the root: train ``training_20180910/*.txt,*.ann``; test gold
-``gold-standard-test-data/test/*.txt,*.ann``. Relation lines (``R22\\tForm-Drug Arg1:T41 Arg2:T40``) are not used
-by the NER task: they are checked for shape and ignored. Discontinuous entities (``T7\\tReason 100 110;115 120``)
-are kept with all their fragments. Spans may cross line breaks (BRAT writes the newline as a space in the
-annotation's text), so span texts are compared with whitespace normalised.
+Release layout, found at any depth under the root: test gold ``gold-standard-test-data/test/*.txt,*.ann``; train
+``training_20180910/*.txt,*.ann``. The training folder turns up in other shapes in real copies, so train is:
+
+- the official ``training_20180910/`` folder; when it is nested (``training_20180910/training_20180910/``) the
+  innermost one holding BRAT files;
+- otherwise, when BRAT ``.txt``/``.ann`` pairs sit in exactly one folder outside the test folder (a renamed copy
+  such as ``track2-training_data_2/``), that folder;
+- otherwise (pairs in several folders: which one is train is a guess) a problem naming the folders found, and
+  no train documents.
+
+Archive debris (``__MACOSX/``, ``._*`` resource forks) is ignored. Relation lines (``R22\\tForm-Drug Arg1:T41
+Arg2:T40``) are not used by the NER task: they are checked for shape and ignored. Discontinuous entities
+(``T7\\tReason 100 110;115 120``) are kept with all their fragments; their text field may be the fragments joined
+by a space, concatenated (touching fragments) or the covering text (see ``brat.py``). Spans may cross line breaks
+(BRAT writes the newline as a space in the annotation's text), so span texts are compared with whitespace
+normalised.
 """
 
 from __future__ import annotations
@@ -26,15 +37,63 @@ SPLIT_FOLDERS: dict[str, tuple[str, ...]] = {
 }
 
 
-def split_files(root: Path, split: str) -> list[Path]:
-    """The ``.txt``/``.ann`` files directly inside the official folder of ``split``, wherever it sits."""
-    folder = SPLIT_FOLDERS[split]
-    return sorted(
-        path
-        for suffix in ("*.txt", "*.ann")
-        for path in root.rglob(suffix)
-        if is_release_file(path) and path.parent.parts[-len(folder):] == folder
-    )
+def _brat_files(root: Path) -> dict[Path, list[Path]]:
+    """Every ``.txt``/``.ann`` release file under ``root``, by folder."""
+    folders: dict[Path, list[Path]] = {}
+    for suffix in ("*.txt", "*.ann"):
+        for path in root.rglob(suffix):
+            if is_release_file(path) and path.is_file():
+                folders.setdefault(path.parent, []).append(path)
+    return folders
+
+
+def _is_official(folder: Path, split: str) -> bool:
+    parts = SPLIT_FOLDERS[split]
+    return folder.parts[-len(parts):] == parts
+
+
+def _has_pairs(files: list[Path]) -> bool:
+    notes = {path.stem for path in files if path.suffix == ".txt"}
+    return any(path.stem in notes for path in files if path.suffix == ".ann")
+
+
+def _train_folders(root: Path, folders: dict[Path, list[Path]], log: ProblemLog) -> list[Path]:
+    """The folder holding the train split under the rule of the module docstring ([] or [folder]); [] after
+    reporting an ambiguous layout, or when there is none (the caller reports that)."""
+    official_name = SPLIT_FOLDERS["train"][0]
+    official = [folder for folder in folders if _is_official(folder, "train")]
+    # nested copies: the innermost official folder holding files wins over the ones around it
+    innermost = [folder for folder in official if not any(folder in other.parents for other in official)]
+    if len(innermost) > 1:
+        log.report(root, "", f"split 'train': {len(innermost)} {official_name}/ folders hold BRAT files "
+                             f"({_names(innermost, log)}); keep one copy; no train documents read")
+        return []
+    if innermost:
+        return innermost
+    tests = [folder for folder in folders if _is_official(folder, "test")]
+    others = [folder for folder, files in folders.items()
+              if _has_pairs(files) and not any(test == folder or test in folder.parents for test in tests)]
+    if len(others) > 1:
+        log.report(root, "", f"split 'train': no {official_name}/ folder, and BRAT .txt/.ann pairs are in "
+                             f"{len(others)} folders outside the test folder ({_names(others, log)}), so which "
+                             f"one is train is unknown; expected the training notes in one folder named "
+                             f"{official_name}/ (the official name); no train documents read")
+        return []
+    return others
+
+
+def _names(folders: list[Path], log: ProblemLog) -> str:
+    return ", ".join(sorted(f"{log.relative(folder)}/" for folder in folders))
+
+
+def split_files(root: Path, split: str, log: ProblemLog) -> list[Path]:
+    """The ``.txt``/``.ann`` files of ``split`` (directly inside its folder, see the module docstring)."""
+    folders = _brat_files(root)
+    if split == "train":
+        chosen = _train_folders(root, folders, log)
+    else:
+        chosen = [folder for folder in folders if _is_official(folder, split)]
+    return sorted(path for folder in chosen for path in folders[folder])
 
 
 @register(NAME, "ner", LABELS)
@@ -47,8 +106,9 @@ def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -
     for split in splits:
         if split not in SPLIT_FOLDERS:
             raise ValueError(f"unknown split {split!r} for {NAME}; known: {', '.join(SPLIT_FOLDERS)}")
-        files = split_files(root, split)
-        if not files:
+        problems_before = len(log.problems)
+        files = split_files(root, split, log)
+        if not files and len(log.problems) == problems_before:
             log.report(root, "", f"split {split!r}: no BRAT .txt/.ann files found under {root} (expected a "
                                  f"{'/'.join(SPLIT_FOLDERS[split])}/ folder)")
         documents[split] = read_documents(files, LABELS, log)

@@ -1,22 +1,31 @@
 """n2c2 2019 track 1 (clinical semantic textual similarity, Mayo Clinic notes), read from the n2c2 release.
 
-Layout, anywhere under the root: ``clinicalSTS2019.train.txt`` (``sentence1\\tsentence2\\tscore`` per line),
+Layout, anywhere under the root: ``clinicalSTS2019.train.txt`` (``sentence1\\tsentence2\\tscore`` per row),
 ``clinicalSTS2019.test.txt`` (``sentence1\\tsentence2``) and its gold ``clinicalSTS2019.test.gs.sim.txt`` (one
-score per line, in the same line order).
+score per row, in the same row order). Where the official gold name is absent, the name others' code uses,
+``clinicalSTS2019.test.labels.txt``, is read instead (with both present, the official one).
 
 Decisions on format ambiguities:
-- Lines are split on tabs only, with no quoting: sentences may hold quote characters (csv would misread them).
-- Lines end at ``\\n``; a trailing ``\\r`` (CRLF files) is dropped. Blank lines at the end of a file are ignored;
-  a blank line elsewhere is a problem, because test sentences and gold scores are matched by line number.
-- Pair.id is ``"<split>-<line>"``, the 1-based line of the sentence file; sentences are returned as stored.
+- The files are tab-separated with CSV quoting (as measured on the real release): about half the sentences are
+  wrapped in ``"..."``, a quote inside a quoted sentence is doubled (``""``). They are parsed as quoted TSV
+  (``csv`` with ``delimiter='\\t'``, ``strict=True``); an unquoted field keeps its ``"`` characters as they are.
+  A quoted field may span lines (CSV allows it); a row is located by the line it starts on. Malformed quoting
+  (text after a closing quote, a quote left open to the end of the file) is a problem at that row.
+- Rows end at ``\\n`` or ``\\r\\n`` (the release has CRLF); the last row may lack its line end. Blank rows at the
+  end of a file are ignored; a blank row elsewhere is a problem, because test pairs and gold scores are matched
+  by row. A BOM is dropped.
+- Pair.id is ``"<split>-<line>"``, the 1-based line of the sentence file where the row starts; sentences are
+  returned as stored (less their CSV quoting).
 - Scores are finite floats in [0, 5] (``nan``/``inf`` are unparsable).
-- If the test and gold files differ in line count, the test split is unusable (which score belongs to which
+- If the test and gold files differ in row count, the test split is unusable (which score belongs to which
   pair is unknown) and is skipped whole in lenient mode, as it is when the gold file is missing.
 """
 
 from __future__ import annotations
 
+import csv
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -28,12 +37,24 @@ from mtclin.corpora.types import Corpus, Example, Pair
 TRAIN_FILE = "clinicalSTS2019.train.txt"
 TEST_FILE = "clinicalSTS2019.test.txt"
 GOLD_FILE = "clinicalSTS2019.test.gs.sim.txt"
+GOLD_FILE_ALIAS = "clinicalSTS2019.test.labels.txt"  # the gold's name in others' code, not in the release
 MAX_SCORE = 5.0
+_FIELD_NAMES = {1: "score", 2: "sentence1, sentence2", 3: "sentence1, sentence2, score"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One CSV row: the lines it starts and ends on (1-based) and its fields, None when its quoting is
+    malformed (already reported)."""
+
+    line: int
+    last_line: int
+    fields: list[str] | None
 
 
 @register("n2c2-2019", "sts", ())
 def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -> Corpus:
-    """Read the requested splits of clinical STS under ``root`` into ``Pair(id, a, b, score)`` in line order.
+    """Read the requested splits of clinical STS under ``root`` into ``Pair(id, a, b, score)`` in row order.
     Raises CorpusFormatError on the first problem unless ``lenient``; in lenient mode a split that cannot be
     read (file or gold file absent, misaligned gold) is reported and returned empty."""
     root = Path(root)
@@ -56,12 +77,17 @@ def _read_train(root: Path, log: ProblemLog) -> list[Pair] | None:
         log.report(root, "", f"split 'train': no {TRAIN_FILE} found under {root}")
         return None
     pairs: list[Pair] = []
-    for number, line in _lines(path, log) or []:
-        fields = _fields(line, 3, path, number, log)
-        score = None if fields is None else _score(fields[2], path, number, log)
+    for row in _rows(path, log) or []:
+        fields = _fields(row, 3, path, log)
+        score = None if fields is None else _score(fields[2], path, row.line, log)
         if fields is not None and score is not None:
-            pairs.append(Pair(f"train-{number}", fields[0], fields[1], score=score))
+            pairs.append(Pair(f"train-{row.line}", fields[0], fields[1], score=score))
     return pairs
+
+
+def _find_gold(root: Path, log: ProblemLog) -> Path | None:
+    gold = find_file(root, GOLD_FILE, log)
+    return gold if gold is not None else find_file(root, GOLD_FILE_ALIAS, log)
 
 
 def _read_test(root: Path, log: ProblemLog) -> list[Pair] | None:
@@ -69,53 +95,78 @@ def _read_test(root: Path, log: ProblemLog) -> list[Pair] | None:
     if path is None:
         log.report(root, "", f"split 'test': no {TEST_FILE} found under {root}")
         return None
-    gold_path = find_file(root, GOLD_FILE, log)
+    gold_path = _find_gold(root, log)
     if gold_path is None:
-        log.report(path, "", f"gold scores {GOLD_FILE} not found under {root}; unpack the test gold standard")
+        log.report(path, "", f"gold scores {GOLD_FILE} not found under {root} (nor {GOLD_FILE_ALIAS}); unpack "
+                             "the test gold standard")
         return None
-    lines = _lines(path, log)
-    gold = _lines(gold_path, log) if lines is not None else None
-    if lines is None or gold is None:  # unusable file, already reported
+    rows = _rows(path, log)
+    gold = _rows(gold_path, log) if rows is not None else None
+    if rows is None or gold is None:  # unusable file, already reported
         return []
-    if len(lines) != len(gold):
-        log.report(path, "", f"{log.relative(path)} has {len(lines)} lines but {log.relative(gold_path)} has "
-                             f"{len(gold)}; scores are matched to pairs by line")
+    if len(rows) != len(gold):
+        log.report(path, "", f"{log.relative(path)} has {len(rows)} rows but {log.relative(gold_path)} has "
+                             f"{len(gold)}; scores are matched to pairs by row")
         return None
     pairs = []
-    for (number, line), (_, score_text) in zip(lines, gold):
-        fields = _fields(line, 2, path, number, log)
-        score = _score(score_text, gold_path, number, log)
+    for row, gold_row in zip(rows, gold):
+        fields = _fields(row, 2, path, log)
+        gold_fields = _fields(gold_row, 1, gold_path, log)
+        score = None if gold_fields is None else _score(gold_fields[0], gold_path, gold_row.line, log)
         if fields is not None and score is not None:
-            pairs.append(Pair(f"test-{number}", fields[0], fields[1], score=score))
+            pairs.append(Pair(f"test-{row.line}", fields[0], fields[1], score=score))
     return pairs
 
 
-def _lines(path: Path, log: ProblemLog) -> list[tuple[int, str]] | None:
-    """(1-based line number, line without its ending) for every line before the trailing blank ones; blank
-    lines in between are kept so the caller reports them. None where the file is unusable (reported)."""
+def _rows(path: Path, log: ProblemLog) -> list[Row] | None:
+    """The file's CSV rows (tab-separated, ``"``-quoted) before the trailing blank ones; blank rows in between
+    are kept so the caller reports them. Malformed quoting is reported here (the row keeps its place, without
+    fields). None where the file is unusable (reported)."""
     text = read_text(path, log)
     if text is None:
         return None
     # a BOM would end up in the first sentence (or make the first gold score unparsable): drop it
-    lines = [line[:-1] if line.endswith("\r") else line for line in text.removeprefix("\ufeff").split("\n")]
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return list(enumerate(lines, start=1))
+    physical = text.removeprefix("\ufeff").split("\n")
+    lines = [line + "\n" for line in physical[:-1]] + ([physical[-1]] if physical[-1] else [])
+    reader = csv.reader(lines, delimiter="\t", quotechar='"', doublequote=True, strict=True)
+    rows: list[Row] = []
+    while True:
+        first = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            span = "" if reader.line_num == first else f" (the row runs from line {first} to line {reader.line_num})"
+            log.report(path, first, f"malformed CSV quoting: {err}{span}; a sentence that holds a quote must be "
+                                    'wrapped in "..." with the quote doubled')
+            rows.append(Row(first, reader.line_num, None))
+            continue
+        rows.append(Row(first, reader.line_num, fields))
+    while rows and rows[-1].fields is not None and not "".join(rows[-1].fields).strip():
+        rows.pop()
+    return rows
 
 
-def _fields(line: str, expected: int, path: Path, number: int, log: ProblemLog) -> list[str] | None:
-    """The tab-separated fields of a line, or None after reporting a wrong count or an empty sentence."""
-    fields = line.split("\t")
-    if not line.strip():
-        log.report(path, number, f"blank line (expected {expected} tab-separated fields)")
+def _fields(row: Row, expected: int, path: Path, log: ProblemLog) -> list[str] | None:
+    """The fields of a row, or None after reporting a wrong count or an empty sentence (or when the row's
+    quoting was malformed, already reported)."""
+    fields = row.fields
+    if fields is None:
+        return None
+    what = "a score" if expected == 1 else f"{expected} tab-separated fields"
+    if not "".join(fields).strip():
+        log.report(path, row.line, f"blank line (expected {what})")
         return None
     if len(fields) != expected:
-        log.report(path, number, f"{len(fields)} tab-separated fields, expected {expected} "
-                                 f"({'sentence1, sentence2, score' if expected == 3 else 'sentence1, sentence2'})")
+        span = "" if row.last_line == row.line else (
+            f"; a quoted field runs from line {row.line} to line {row.last_line}: check for an unbalanced quote")
+        log.report(path, row.line, f"{len(fields)} tab-separated fields, expected {expected} "
+                                   f"({_FIELD_NAMES[expected]}){span}")
         return None
-    for index in (0, 1):
+    for index in range(2 if expected > 1 else 0):  # the sentences; a gold row has none
         if not fields[index].strip():
-            log.report(path, number, f"sentence{index + 1} is empty")
+            log.report(path, row.line, f"sentence{index + 1} is empty")
             return None
     return fields
 

@@ -4,8 +4,10 @@ Release layout, found at any depth under the root: ``QUAERO_FrenchMed/corpus/{tr
 *.txt,*.ann``. MEDLINE files are article titles (one per file); EMEA files are drug-leaflet sub-documents
 (``118_2.txt``), some beginning with blank lines (offsets count them: text is never stripped).
 
-Our split ``train`` is the official train + dev (as the paper did); ``test`` is the official test. Documents are
-sorted by id (their path relative to the root), so dev documents sit among the train ones by path order.
+Splits ``train``, ``dev`` and ``test`` are the official folders. ``dev`` is optional: a copy with train and dev
+merged (as the paper's code made them, and as the public copy here is) has no ``dev/`` folder, and then ``dev`` comes
+back empty without a problem (preprocessing carves a dev split out of train). Documents are sorted by id (their
+path relative to the root).
 
 Every ``T`` line is returned: nested entities, crossing spans, one span with two types and discontinuous
 entities included (flattening for BIO tagging happens later). A few real EMEA files (train ``EMEA/118_2`` and
@@ -20,19 +22,19 @@ from typing import Sequence
 
 from mtclin.corpora.brat import is_release_file, read_documents
 from mtclin.corpora.problems import ProblemLog
-from mtclin.corpora.registry import SPLITS, register
+from mtclin.corpora.registry import DEV, register
 from mtclin.corpora.types import Corpus, Document
 
 NAME = "quaero-2014"
 LABELS = ("ANAT", "CHEM", "DEVI", "DISO", "GEOG", "LIVB", "OBJC", "PHEN", "PHYS", "PROC")
-# Our split -> the official release folders it merges.
-OFFICIAL_SPLITS: dict[str, tuple[str, ...]] = {"train": ("train", "dev"), "test": ("test",)}
+# Our split -> the official release folder holding it.
+OFFICIAL_SPLITS: dict[str, str] = {"train": "train", DEV: "dev", "test": "test"}
 SOURCES = ("EMEA", "MEDLINE")
 
 
 def split_files(root: Path, split: str) -> list[Path]:
-    """The ``.txt``/``.ann`` files of our ``split``: those in ``QUAERO_FrenchMed/corpus/<official>/<source>/``
-    for the official folders it merges, wherever that tree sits under ``root``."""
+    """The ``.txt``/``.ann`` files of our ``split``: those in ``QUAERO_FrenchMed/corpus/<official>/<source>/``,
+    wherever that tree sits under ``root``."""
     wanted = OFFICIAL_SPLITS[split]
     return sorted(
         path
@@ -40,13 +42,13 @@ def split_files(root: Path, split: str) -> list[Path]:
         for path in root.rglob(suffix)
         if is_release_file(path)
         and path.parent.name in SOURCES
-        and path.parent.parent.name in wanted
+        and path.parent.parent.name == wanted
         and path.parent.parent.parent.name == "corpus"
     )
 
 
-@register(NAME, "ner", LABELS)
-def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -> Corpus:
+@register(NAME, "ner", LABELS, splits=tuple(OFFICIAL_SPLITS))
+def read(root: Path, *, splits: Sequence[str] = tuple(OFFICIAL_SPLITS), lenient: bool = False) -> Corpus:
     """Read the quaero release unpacked under ``root``: documents with every gold entity per requested split.
     Raises CorpusFormatError on the first problem unless ``lenient`` (then all are in ``Corpus.problems``)."""
     root = Path(root)
@@ -56,9 +58,8 @@ def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -
         if split not in OFFICIAL_SPLITS:
             raise ValueError(f"unknown split {split!r} for {NAME}; known: {', '.join(OFFICIAL_SPLITS)}")
         files = split_files(root, split)
-        if not files:
-            folders = ",".join(OFFICIAL_SPLITS[split])
+        if not files and split != DEV:
             log.report(root, "", f"split {split!r}: no BRAT .txt/.ann files found under {root} (expected "
-                                 f"QUAERO_FrenchMed/corpus/{{{folders}}}/{{EMEA,MEDLINE}}/)")
+                                 f"QUAERO_FrenchMed/corpus/{OFFICIAL_SPLITS[split]}/{{EMEA,MEDLINE}}/)")
         documents[split] = read_documents(files, LABELS, log)
     return Corpus(NAME, "ner", LABELS, dict(documents), log.problems)

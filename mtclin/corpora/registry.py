@@ -13,7 +13,8 @@ from typing import Callable, Protocol, Sequence
 
 from mtclin.corpora.types import Corpus, TaskKind
 
-SPLITS: tuple[str, ...] = ("train", "test")
+SPLITS: tuple[str, ...] = ("train", "test")  # what every release has
+DEV = "dev"  # an official dev split, read by the readers of releases that have one (MedNLI, quaero)
 
 
 class Reader(Protocol):
@@ -26,6 +27,7 @@ class CorpusInfo:
     kind: TaskKind
     labels: tuple[str, ...]  # entity types (NER), class labels (NLI); empty for STS
     read: Reader
+    splits: tuple[str, ...] = SPLITS  # the splits the reader knows; "dev" may come back empty (release without)
 
 
 _READERS: dict[str, CorpusInfo] = {}
@@ -55,11 +57,12 @@ CORPORA: tuple[str, ...] = (
 )
 
 
-def register(name: str, kind: TaskKind, labels: Sequence[str]) -> Callable[[Reader], Reader]:
+def register(name: str, kind: TaskKind, labels: Sequence[str], splits: Sequence[str] = SPLITS
+             ) -> Callable[[Reader], Reader]:
     def decorator(read: Reader) -> Reader:
         if name in _READERS and _READERS[name].read is not read:
             raise ValueError(f"corpus reader {name!r} is already registered")
-        _READERS[name] = CorpusInfo(name, kind, tuple(labels), read)
+        _READERS[name] = CorpusInfo(name, kind, tuple(labels), read, tuple(splits))
         return read
 
     return decorator
@@ -77,6 +80,8 @@ def corpus_info(name: str) -> CorpusInfo:
     return _READERS[name]
 
 
-def read_corpus(name: str, root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -> Corpus:
-    """Read corpus ``name`` from the directory the user unpacked its official release into."""
-    return corpus_info(name).read(Path(root), splits=splits, lenient=lenient)
+def read_corpus(name: str, root: Path, *, splits: Sequence[str] | None = None, lenient: bool = False) -> Corpus:
+    """Read corpus ``name`` from the directory the user unpacked its official release into: ``splits``, or every
+    split its reader knows (an official ``dev`` included where the release has one)."""
+    info = corpus_info(name)
+    return info.read(Path(root), splits=info.splits if splits is None else splits, lenient=lenient)

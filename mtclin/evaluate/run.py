@@ -18,7 +18,7 @@ from mtclin.data.decode import decode_rows, gold_by_doc
 from mtclin.evaluate.metrics import classification_metrics, correlation_metrics, span_prf
 from mtclin.model.heads import RegressionHead
 from mtclin.tasks import TaskSpec
-from mtclin.train.task_data import TaskData
+from mtclin.data.task_data import TaskData
 
 
 @torch.inference_mode()

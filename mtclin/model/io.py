@@ -46,6 +46,11 @@ class ModelMeta:
     pair_max_length: int = 128
     encoder_source: str = DEFAULT_ENCODER
     extra: dict[str, Any] = field(default_factory=dict)
+    max_lengths: dict[str, int] = field(default_factory=dict)  # per-task lengths set for training
+
+    def length_for(self, task: TaskSpec) -> int:
+        """The encoding length a task was trained with: its own, else the NER or pair default."""
+        return self.max_lengths.get(task.name, self.max_length if task.kind == "ner" else self.pair_max_length)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +61,7 @@ class ModelMeta:
             "pair_max_length": self.pair_max_length,
             "encoder_source": self.encoder_source,
             "extra": self.extra,
+            "max_lengths": self.max_lengths,
         }
 
     @classmethod
@@ -63,7 +69,8 @@ class ModelMeta:
         if data.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"tasks.json format_version {data.get('format_version')!r}; expected {FORMAT_VERSION}")
         return cls(tuple(TaskSpec.from_json(t) for t in data["tasks"]), data["max_length"], data["stride"],
-                   data["pair_max_length"], data.get("encoder_source", ""), data.get("extra", {}))
+                   data["pair_max_length"], data.get("encoder_source", ""), data.get("extra", {}),
+                   {k: int(v) for k, v in data.get("max_lengths", {}).items()})
 
 
 def resolve_device(name: str) -> torch.device:
@@ -111,15 +118,20 @@ def save_model(model: MultiTaskModel, tokenizer, out_dir: Path, meta: ModelMeta)
     return out_dir
 
 
+def load_meta(model_dir: Path) -> ModelMeta:
+    """A saved directory's ``tasks.json`` (no weights loaded)."""
+    meta_path = Path(model_dir) / "tasks.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{meta_path}: not an mtclin model directory (tasks.json missing)")
+    return ModelMeta.from_json(json.loads(meta_path.read_text()))
+
+
 def load_model(model_dir: Path, device: str | torch.device = "cpu"):
     """``(model, tokenizer, meta)`` from a saved directory, model in eval mode on ``device``."""
     from transformers import AutoModel, AutoTokenizer
 
     model_dir = Path(model_dir)
-    meta_path = model_dir / "tasks.json"
-    if not meta_path.is_file():
-        raise FileNotFoundError(f"{meta_path}: not an mtclin model directory (tasks.json missing)")
-    meta = ModelMeta.from_json(json.loads(meta_path.read_text()))
+    meta = load_meta(model_dir)
     encoder = AutoModel.from_pretrained(model_dir / "encoder")
     model = MultiTaskModel(encoder, meta.tasks)
     state = load_file(model_dir / "heads.safetensors")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mtclin.corpora.registry import read_corpus
+from mtclin.preprocess.dev_split import with_dev
 from mtclin.preprocess.stats import corpus_stats
 from mtclin.preprocess.tables import PreprocessConfig, split_table
 
@@ -24,12 +25,13 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def preprocess_corpus(name: str, raw_dir: Path, out_dir: Path, config: PreprocessConfig, lenient: bool = False
                       ) -> dict[str, Any]:
-    """Read ``raw_dir`` with corpus ``name``'s reader; write ``out_dir/{train,test}.parquet`` and
-    ``out_dir/stats.json``; return the stats."""
-    corpus = read_corpus(name, Path(raw_dir), lenient=lenient)
+    """Read ``raw_dir`` with corpus ``name``'s reader; write ``out_dir/{train,dev,test}.parquet`` (dev: the
+    official one, or carved out of train) and ``out_dir/stats.json``; return the stats."""
+    corpus, dev_source = with_dev(read_corpus(name, Path(raw_dir), lenient=lenient), config.dev_fraction,
+                                  config.dev_seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stats = corpus_stats(corpus)
+    stats = corpus_stats(corpus) | {"dev_split": dev_source}
     for split in corpus.splits:
         table = split_table(corpus, split, config)
         tmp = out_dir / f".{split}.parquet.tmp{os.getpid()}"

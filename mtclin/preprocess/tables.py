@@ -36,6 +36,8 @@ STS_SCHEMA = {"id": pl.String, "a": pl.String, "b": pl.String, "score": pl.Float
 class PreprocessConfig:
     max_words: int = 128  # words per segment; most clinical sentences are far shorter, windows cover the rest
     split_words_at_gold: bool = True  # training split only: cut glued words ("50mg") where gold boundaries fall
+    dev_fraction: float = 0.1  # releases without an official dev split: this share of train becomes dev
+    dev_seed: int = 0  # which share: the carve-out is fixed by the seed, so a release always gives the same dev
 
 
 def ner_rows(doc: Document, labels: Sequence[str], max_words: int, split_at_gold: bool) -> list[dict]:
@@ -67,8 +69,8 @@ def ner_rows(doc: Document, labels: Sequence[str], max_words: int, split_at_gold
 
 
 def split_table(corpus: Corpus, split: str, config: PreprocessConfig) -> pl.DataFrame:
-    """The table of one split. Word splitting at gold boundaries is applied to ``train`` only, so test words
-    come from the text alone, exactly as at inference."""
+    """The table of one split. Word splitting at gold boundaries is applied to ``train`` only, so dev and test
+    words come from the text alone, exactly as at inference."""
     examples = corpus.splits[split]
     if corpus.kind == "ner":
         at_gold = config.split_words_at_gold and split == "train"

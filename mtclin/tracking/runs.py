@@ -1,14 +1,17 @@
 """One training run in MLflow: config as params, lineage and comparison tags, per-task metrics per epoch, losses per
 step, the best epoch's metrics, figures, system metrics; optionally the model, registered as ``candidate``.
 
-Metric names (step = epoch unless said otherwise):
+Metric names (step = epoch unless said otherwise). Per-epoch metrics are on the SELECTION split: dev by default,
+test for ``selection: paper`` (param ``selection``, tag ``mtclin.selection``):
     <task>/<metric>                     NER: f1, precision, recall, tp, fp, fn, support;
                                         entailment: accuracy, macro_f1; STS: pearson, spearman
     <task>/per_type/<type>/<metric>     f1, precision, recall, support per entity type (NER)
     <task>/train_loss                   mean training loss of the epoch
     score                               mean of the tasks' primary metrics (selects the best epoch)
     <task>/loss                         mean training loss of the last N optimisation steps (step = global step)
-    best/<task>/<metric>, best/score, best/epoch     the best epoch's values, logged once
+    best/<task>/<metric>, best/score, best/epoch, best/step   the selected epoch's selection-split values, once
+    test/<task>/<metric>, test/score    the selected model on test, scored once (what Table 2 and the registry use)
+    steps                               optimisation steps the run took (early stopping included)
 No note text reaches MLflow: names are built from task, metric and label names only.
 """
 
@@ -31,6 +34,8 @@ from mtclin.tasks import task_for_corpus
 from mtclin.tracking import lineage, plots, store
 
 SCHEDULE_TAG, CORPORA_TAG, SEED_TAG, PARENT_TAG = "mtclin.schedule", "mtclin.corpora", "mtclin.seed", "mtclin.parent"
+SELECTION_TAG = "mtclin.selection"  # dev | paper: how the reported epoch was chosen
+DATA_TAG = "mtclin.data."  # model-version tag prefix: mtclin.data.<corpus> = its processed data's DVC hashes
 SINGLE_TASK = "single_task"  # the schedule tag of a one-corpus run, whatever its config.schedule
 _UNSAFE = re.compile(r"[^\w.\- :/]")  # characters MLflow refuses in metric names
 
@@ -64,11 +69,21 @@ def config_params(config: Any) -> dict[str, str]:
 
 
 def run_tags(config: Any, parent: str | None = None) -> dict[str, str]:
-    tags = {SCHEDULE_TAG: schedule_of(config), CORPORA_TAG: ",".join(config.corpora), SEED_TAG: str(config.seed)}
+    tags = {SCHEDULE_TAG: schedule_of(config), CORPORA_TAG: ",".join(config.corpora), SEED_TAG: str(config.seed),
+            SELECTION_TAG: config.selection}
     if parent:
         tags[PARENT_TAG] = parent
         tags["mlflow.parentRunId"] = parent  # nests the run under its parent in the MLflow UI
     return tags
+
+
+def version_tags(config: Any, root: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Tags for the model version a run registers: its run tags and, per corpus, the DVC hashes of the processed
+    data it was scored on (the promotion gate only compares versions scored on the same data)."""
+    from mtclin.run_dirs import processed_versions
+
+    data = {f"{DATA_TAG}{c}": v for c, v in processed_versions(root, config.corpora).items() if v}
+    return run_tags(config) | data | dict(extra or {})
 
 
 def task_metrics(task: str, metrics: Mapping[str, Any]) -> dict[str, float]:
@@ -98,19 +113,22 @@ def best_entry(history: Sequence[Mapping[str, Any]], best_epoch: int) -> Mapping
     return next((h for h in history if h["epoch"] == best_epoch), None)
 
 
-def best_primary(history: Sequence[Mapping[str, Any]], best_epoch: int) -> dict[str, tuple[str, float]]:
-    """``{task: (primary metric, value at the best epoch)}``."""
-    entry = best_entry(history, best_epoch)
-    if entry is None:
-        return {}
+def primary_of(metrics: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, float]]:
+    """``{task: (primary metric, value)}`` from ``{task: metrics}``."""
     out = {}
-    for task, metrics in entry["metrics"].items():
+    for task, values in metrics.items():
         metric = task_for_corpus(task).primary_metric
-        out[task] = (metric, float(metrics[metric]))
+        out[task] = (metric, float(values[metric]))
     return out
 
 
-def _log(client: Any, run_id: str, values: Mapping[str, float], step: int) -> None:
+def best_primary(history: Sequence[Mapping[str, Any]], best_epoch: int) -> dict[str, tuple[str, float]]:
+    """``{task: (primary metric, value at the best epoch)}`` on the selection split."""
+    entry = best_entry(history, best_epoch)
+    return {} if entry is None else primary_of(entry["metrics"])
+
+
+def log_metrics(client: Any, run_id: str, values: Mapping[str, float], step: int) -> None:
     now = int(time.time() * 1000)
     metrics = [Metric(k, v, now, step) for k, v in values.items()]
     for i in range(0, len(metrics), 1000):  # MLflow's batch limit
@@ -129,7 +147,7 @@ def step_logger(run_id: str, every: int = 50, uri: str | None = None) -> Callabl
             acc = sums.setdefault(task, [0.0, 0])
             acc[0], acc[1] = acc[0] + loss, acc[1] + 1
         if step % every == 0 and sums:
-            _log(client, run_id, {metric_key(t, "loss"): s / n for t, (s, n) in sums.items() if n}, step)
+            log_metrics(client, run_id, {metric_key(t, "loss"): s / n for t, (s, n) in sums.items() if n}, step)
             sums.clear()
 
     return on_step
@@ -150,19 +168,21 @@ class TrainingRun:
         values = {}
         for task, m in metrics.items():
             values.update(task_metrics(task, m))
-        _log(self.client, self.run_id, values, epoch)
+        log_metrics(self.client, self.run_id, values, epoch)
         self._live_epochs.add(epoch)
 
     def finish(self, result: Any) -> dict[str, tuple[str, float]]:
         """Log what the history holds and the hooks did not (score, train losses, epochs before a resume), the
-        best epoch's metrics, figures, config.json and history.json. Returns the best primary metric per task."""
+        selected epoch's metrics, the test metrics of the selected model, figures, config.json and history.json.
+        Returns the test primary metric per task ({} when no epoch was evaluated)."""
         for entry in result.history:
             values = epoch_metrics(entry)
             if entry["epoch"] in self._live_epochs:
                 values = {k: v for k, v in values.items() if k == "score" or k.endswith("/train_loss")}
-            _log(self.client, self.run_id, values, entry["epoch"])
+            log_metrics(self.client, self.run_id, values, entry["epoch"])
         best = best_entry(result.history, result.best_epoch)
-        tags = {"mtclin.finished": str(result.finished).lower(), "mtclin.best_epoch": str(result.best_epoch)}
+        tags = {"mtclin.finished": str(result.finished).lower(), "mtclin.best_epoch": str(result.best_epoch),
+                "mtclin.stopped_early": str(result.stopped_early).lower()}
         for key, value in tags.items():
             self.client.set_tag(self.run_id, key, value)
         with tempfile.TemporaryDirectory() as tmp:
@@ -175,11 +195,20 @@ class TrainingRun:
             primary = best_primary(result.history, result.best_epoch)
             written = plots.write_run_plots(result.history, result.best_epoch,
                                             {t: m for t, (m, _) in primary.items()}, Path(tmp) / "plots")
+            if result.test is not None:
+                (Path(tmp) / "test.json").write_text(json.dumps(result.test, indent=2) + "\n")
+                self.client.log_artifact(self.run_id, str(Path(tmp) / "test.json"), "metrics")
             if written:
                 self.client.log_artifacts(self.run_id, str(Path(tmp) / "plots"), "plots")
         values = {f"best/{k}": v for k, v in epoch_metrics(best).items() if not k.endswith("/train_loss")}
-        _log(self.client, self.run_id, values | {"best/epoch": float(result.best_epoch)}, result.best_epoch)
-        return primary
+        values |= {"best/epoch": float(result.best_epoch), "best/step": float(best.get("step", 0)),
+                   "steps": float(result.steps)}
+        if result.test is not None:
+            values["test/score"] = float(result.test["score"])
+            for task, metrics in result.test["metrics"].items():
+                values.update({f"test/{k}": v for k, v in task_metrics(task, metrics).items()})
+        log_metrics(self.client, self.run_id, values, result.best_epoch)
+        return primary_of(result.test["metrics"]) if result.test is not None else {}
 
 
 @contextmanager
@@ -209,24 +238,26 @@ class TrackedTraining:
 def track_training(config: Any, experiment: str = store.DEFAULT_EXPERIMENT, uri: str | None = None,
                    parent: str | None = None, register: bool = False, model_name: str = store.DEFAULT_MODEL_NAME,
                    log_every: int = 50, system_metrics: bool = True, root: Path | None = None,
-                   train_fn: Callable[..., Any] | None = None) -> TrackedTraining:
-    """Train ``config`` inside a logged run; with ``register``, log the best epoch's model and register it as a
-    new version of ``model_name`` with alias ``candidate`` (a failed registration fails the run)."""
+                   train_fn: Callable[..., Any] | None = None, log: Callable[[str], None] | None = None
+                   ) -> TrackedTraining:
+    """Train ``config`` inside a logged run; with ``register``, log the selected model and register it as a
+    new version of ``model_name`` with alias ``candidate`` (a failed registration fails the run). ``log``: where
+    training's progress lines go (e.g. the Prefect run logger)."""
     from mtclin.tracking import registry
 
     if train_fn is None:
         from mtclin.train.loop import train as train_fn
     uri = uri or store.tracking_uri(root)
     with start_training_run(config, experiment, uri, parent, log_every, system_metrics, root) as run:
-        result = train_fn(config, on_step=run.on_step, on_epoch=run.on_epoch)
+        result = train_fn(config, on_step=run.on_step, on_epoch=run.on_epoch, log=log)
         primary = run.finish(result)
         version = None
         if register:
             if not primary:
                 raise registry.RegistrationError(f"run {run.run_id} evaluated no epoch (max_steps={config.max_steps}"
                                                  "?): there is no best model to register")
-            version = registry.log_and_register(run.run_id, result.model_dir, primary, model_name, uri,
-                                                tags=run_tags(config, None) | {"mtclin.run_name": run_name(config)})
+            tags = version_tags(config, root or store.project_root(), {"mtclin.run_name": run_name(config)})
+            version = registry.log_and_register(run.run_id, result.model_dir, primary, model_name, uri, tags=tags)
         return TrackedTraining(run.run_id, result, version)
 
 

@@ -2,42 +2,63 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from typing import Any
 
 from mtclin.corpora.registry import CORPORA
 
+# selection -> (splits trained on, split the best epoch is chosen on)
+SELECTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "dev": (("train",), "dev"),  # honest: choose on dev, score test once for the chosen model
+    "paper": (("train", "dev"), "test"),  # the paper's protocol: train+dev merged, best epoch on TEST (optimistic)
+}
+
+
+def selection_splits(selection: str) -> tuple[tuple[str, ...], str]:
+    if selection not in SELECTIONS:
+        raise ValueError(f"unknown selection {selection!r}; known: {', '.join(SELECTIONS)}")
+    return SELECTIONS[selection]
+
+
+def setting(default: Any = MISSING, help: str = "", *, factory: Any = MISSING) -> Any:
+    """A config field with its why (the help text the CLI shows)."""
+    return field(default=default, default_factory=factory, metadata={"help": help})
+
 
 @dataclass(frozen=True)
 class TrainConfig:
-    corpora: tuple[str, ...] = CORPORA  # one task per corpus; a single corpus = single-task fine-tuning
-    processed_dir: str = "processed"  # processed/<corpus>/{train,test}.parquet (the DVC stage outputs)
-    output_dir: str = "runs/default"  # checkpoints/, model/ (best epoch), metrics.json
-    encoder: str = "minilm"  # HF model id or local path; "minilm" = the packaged MiniLM-L6 BERT
-    schedule: str = "round_robin"  # round_robin (paper) | loss_sum | proportional | temperature
-    temperature: float = 2.0  # only for schedule=temperature: sampling ∝ batches^(1/T)
-    epochs: int = 3
-    learning_rate: float = 5e-5  # paper: constant 5e-5, no warm-up or decay
-    weight_decay: float = 0.0  # paper: none
-    ner_batch_size: int = 25  # paper: NER batches of 25 sequences
-    pair_batch_size: int = 40  # paper: STS/entailment batches of 40
-    batch_sizes: dict[str, int] = field(default_factory=dict)  # per-task override, e.g. {"i2b2-2014": 16}
-    max_length: int = 128  # NER window length in subwords (paper 512; clinical sentences are mostly short)
-    stride: int = 32  # subwords of overlap between NER windows
-    pair_max_length: int = 128  # [CLS] a [SEP] b [SEP], longest-first truncation
-    max_lengths: dict[str, int] = field(default_factory=dict)  # per-task override of the two above
-    dropout: float = 0.1  # BERT's own
-    grad_clip: float = 1.0  # max global grad norm; 0 disables
-    seed: int = 0
-    amp: bool = True  # bf16 (or fp16 + loss scaling) autocast on CUDA; ignored on CPU
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
-    checkpoint_every: int = 0  # also checkpoint every N optimisation steps (0: only at epoch ends)
-    keep_checkpoints: int = 2
-    max_steps: int = 0  # stop after this many steps in total (0: run all epochs); a checkpoint is written
-    eval_batch_size: int = 64
-    limit_train: int = 0  # use only the first N train rows per task (0: all); quick runs and tests
-    limit_eval: int = 0  # use only the first N test rows per task (0: all)
-    progress: bool = True  # tqdm progress bar (rank 0 only)
+    corpora: tuple[str, ...] = setting(CORPORA, "one task per corpus; a single corpus = single-task fine-tuning")
+    processed_dir: str = setting("processed", "processed/<corpus>/{train,dev,test}.parquet (DVC stage outputs)")
+    output_dir: str = setting("runs/default", "checkpoints/, model/ (selected epoch), metrics.json")
+    encoder: str = setting("minilm", "HF model id or local path; 'minilm' = the packaged MiniLM-L6 BERT")
+    schedule: str = setting("round_robin", "round_robin is the paper's; see mtclin.train.schedules")
+    temperature: float = setting(2.0, "only for schedule=temperature: sampling ∝ batches^(1/T)")
+    epochs: int = setting(3, "the most epochs; patience may stop sooner")
+    selection: str = setting("dev", "dev: best epoch on dev, test scored once | paper: train+dev, best epoch on test")
+    patience: int = setting(2, "stop after this many epochs without a better selection score (0: never stop early)")
+    learning_rate: float = setting(5e-5, "paper: constant 5e-5, no warm-up or decay")
+    weight_decay: float = setting(0.0, "paper: none")
+    ner_batch_size: int = setting(25, "paper: NER batches of 25 sequences")
+    pair_batch_size: int = setting(40, "paper: STS/entailment batches of 40")
+    batch_sizes: dict[str, int] = setting(factory=dict, help="per-task batch size, e.g. i2b2-2014=16")
+    max_length: int = setting(128, "NER window length in subwords (paper 512; clinical sentences are mostly short)")
+    stride: int = setting(32, "subwords of overlap between NER windows")
+    pair_max_length: int = setting(128, "[CLS] a [SEP] b [SEP], longest-first truncation")
+    max_lengths: dict[str, int] = setting(factory=dict, help="per-task length (NER window or pair), e.g. quaero-2014=256")
+    dropout: float = setting(0.1, "BERT's own")
+    grad_clip: float = setting(1.0, "max global grad norm; 0 disables")
+    seed: int = setting(0, "heads' initialisation, shuffling, dropout and sampled schedules")
+    amp: bool = setting(True, "bf16 (or fp16 + loss scaling) autocast on CUDA; ignored on CPU")
+    device: str = setting("auto", "auto | cpu | cuda | cuda:N")
+    checkpoint_every: int = setting(0, "also checkpoint every N optimisation steps (0: only at epoch ends)")
+    keep_checkpoints: int = setting(2, "the newest N checkpoints are kept")
+    max_steps: int = setting(0, "stop after this many steps in total (0: run all epochs); a checkpoint is written")
+    eval_batch_size: int = setting(64, "sequences per evaluation batch (no gradients: larger than training's)")
+    limit_train: int = setting(0, "use only the first N train rows per task (0: all); quick runs and tests")
+    limit_eval: int = setting(0, "use only the first N dev/test rows per task (0: all)")
+    progress: bool = setting(True, "tqdm progress bar (rank 0 only)")
+    log_every_steps: int = setting(100, "progress lines to the run's log (Prefect) every N steps...")
+    log_every_seconds: float = setting(60.0, "...and at least this often, however slow the steps")
 
     def batch_size(self, task: str, kind: str) -> int:
         return self.batch_sizes.get(task, self.ner_batch_size if kind == "ner" else self.pair_batch_size)

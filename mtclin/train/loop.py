@@ -12,7 +12,7 @@ import random
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -20,27 +20,33 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from mtclin.data.collate import LengthBucketSampler
+from mtclin.data.task_data import TaskData, encode_task, load_rows
 from mtclin.evaluate.run import evaluate_task, overall_score
+from mtclin.evaluate.saved import evaluate_saved_model
 from mtclin.model.io import ModelMeta, build_model, resolve_device, save_model
-from mtclin.tasks import task_for_corpus
+from mtclin.tasks import TaskSpec, task_for_corpus
 from mtclin.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from mtclin.train.config import TrainConfig
+from mtclin.train.config import TrainConfig, selection_splits
+from mtclin.train.progress import ProgressReporter
 from mtclin.train.schedules import plan_epoch
-from mtclin.train.task_data import TaskData, encode_task, load_rows
 
 StepHook = Callable[[int, dict[str, float]], None]  # (global step, {task: loss})
-EpochHook = Callable[[int, dict[str, dict[str, Any]]], None]  # (epoch, {task: metrics})
+EpochHook = Callable[[int, dict[str, dict[str, Any]]], None]  # (epoch, {task: metrics on the selection split})
 
 
 @dataclass
 class TrainResult:
     output_dir: Path
-    model_dir: Path  # the best epoch's model
-    history: list[dict[str, Any]]  # per epoch: {"epoch", "score", "metrics": {task: {...}}, "train_loss": {...}}
+    model_dir: Path  # the selected epoch's model
+    history: list[dict[str, Any]]  # per epoch: {"epoch", "split", "score", "metrics": {task: {...}}, "train_loss",
+    #                                "step"}; metrics are on the selection split (dev, or test for "paper")
     best_epoch: int
     steps: int
-    finished: bool  # False when stopped early by max_steps
+    finished: bool  # False when stopped by max_steps before the last epoch
     resumed_from_step: int = 0  # the checkpoint's step this call started from (0: a fresh start)
+    test: dict[str, Any] | None = None  # {"metrics": {task: {...}}, "score"}: the selected model on test, once
+    stopped_early: bool = False  # True when patience ended training before config.epochs
+    selection: str = "dev"
 
 
 def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
@@ -134,37 +140,67 @@ def optimisation_step(net: torch.nn.Module, model: torch.nn.Module, optimizer: t
     return losses
 
 
-def load_task_data(config: TrainConfig, tokenizer: Any, split: str) -> dict[str, TaskData]:
-    limit = config.limit_train if split == "train" else config.limit_eval
+def load_task_data(config: TrainConfig, tokenizer: Any, splits: Sequence[str]) -> dict[str, TaskData]:
+    """Every task's rows of ``splits`` (concatenated in that order), encoded."""
+    limit = config.limit_train if "train" in splits else config.limit_eval
     out = {}
     for corpus in config.corpora:
         spec = task_for_corpus(corpus)
-        rows = load_rows(Path(config.processed_dir), corpus, split, limit)
+        rows = [row for split in splits for row in load_rows(Path(config.processed_dir), corpus, split, limit)]
         if not rows:
-            raise ValueError(f"{config.processed_dir}/{corpus}/{split}.parquet has no rows")
+            raise ValueError(f"{config.processed_dir}/{corpus}/{'+'.join(splits)}.parquet has no rows")
         out[corpus] = encode_task(spec, rows, tokenizer, config.max_length_for(corpus, spec.kind), config.stride)
     return out
 
 
-def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochHook | None = None,
-          resume: bool = True) -> TrainResult:
-    """Train ``config.corpora``' tasks jointly (one corpus: single-task fine-tuning), evaluating every task's test
-    split after each epoch, keeping the best epoch's model (mean of the tasks' primary metrics, as in the paper).
-    Resumes from ``output_dir/checkpoints`` when a checkpoint exists and ``resume``."""
+@dataclass
+class Session:
+    """What one training call sets up once: where it runs, the model, the data and the optimiser state."""
+
+    config: TrainConfig
+    rank: int
+    world: int
+    device: torch.device
+    tasks: list[TaskSpec]
+    model: torch.nn.Module
+    net: torch.nn.Module  # the DDP wrapper of model, or model itself
+    tokenizer: Any
+    train_data: dict[str, TaskData]
+    select_data: dict[str, TaskData]
+    streams: dict[str, TaskStream]
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler | None
+    dtype: torch.dtype | None
+    meta: ModelMeta
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.config.output_dir)
+
+    def next_batch(self, name: str) -> dict[str, torch.Tensor]:
+        indices = shard(self.streams[name].next(), self.rank, self.world)  # this rank's share of the global batch
+        batch = self.train_data[name].collate(indices, self.tokenizer.pad_token_id)
+        return {k: v.to(self.device) for k, v in batch.items()}
+
+    def plan(self, epoch: int) -> list[tuple[str, ...]]:
+        return plan_epoch(self.config.schedule, {n: len(s) for n, s in self.streams.items()}, self.config.seed,
+                          epoch, self.config.temperature)
+
+
+def set_up(config: TrainConfig) -> Session:
+    """Device, seeds, model, tokenizer, encoded data, batch streams, optimiser (and DDP when under torchrun)."""
+    train_splits, select_split = selection_splits(config.selection)
     rank, world = _distributed()
     device = resolve_device(config.device)
     if device.type == "cuda" and world > 1:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
     _seed_everything(config.seed)
-    out_dir = Path(config.output_dir)
-    ckpt_dir = out_dir / "checkpoints"
     tasks = [task_for_corpus(c) for c in config.corpora]
     model, tokenizer = build_model(config.encoder, tasks, config.dropout)
     model.to(device)
-    train_data = load_task_data(config, tokenizer, "train")
-    eval_data = load_task_data(config, tokenizer, "test")
-    pad_id = tokenizer.pad_token_id
+    train_data = load_task_data(config, tokenizer, train_splits)
+    select_data = load_task_data(config, tokenizer, (select_split,))
     streams = {
         name: TaskStream(LengthBucketSampler(data.lengths, config.batch_size(name, data.spec.kind),
                                              shuffle=True, seed=config.seed + i))
@@ -176,91 +212,168 @@ def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochH
     scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
     # heads a step does not use get no gradient: DDP must be told (every rank skips the same heads)
     net = DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
+    meta = ModelMeta(tuple(tasks), config.max_length, config.stride, config.pair_max_length, config.encoder,
+                     max_lengths={t.name: config.max_length_for(t.name, t.kind) for t in tasks})
+    return Session(config, rank, world, device, tasks, model, net, tokenizer, train_data, select_data, streams,
+                   optimizer, scaler, dtype, meta)
 
-    state: dict[str, Any] = {"epoch": 0, "step_in_epoch": 0, "history": [], "best": None, "losses": {}}
-    step = start_step = 0
-    found = latest_checkpoint(ckpt_dir) if resume else None
-    if found is not None:
-        state = load_checkpoint(found, model, optimizer, scaler, device)
-        step = start_step = state["step"]
-        for name, s in state["streams"].items():
-            streams[name].restore(s)
-    (out_dir / "config.json").parent.mkdir(parents=True, exist_ok=True)
-    if rank == 0:
-        (out_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
-    meta = ModelMeta(tuple(tasks), config.max_length, config.stride, config.pair_max_length, config.encoder)
 
-    def checkpoint() -> None:
-        if rank == 0:
-            save_checkpoint(ckpt_dir, step, model, optimizer, scaler,
-                            state | {"streams": {n: s.state() for n, s in streams.items()},
-                                     "config": config.to_dict()}, keep=config.keep_checkpoints)
-        if world > 1:
-            dist.barrier()
+def fresh_state() -> dict[str, Any]:
+    return {"epoch": 0, "step_in_epoch": 0, "history": [], "best": None, "losses": {}, "step": 0,
+            "stopped_early": False, "test": None}
 
-    if config.max_steps and step >= config.max_steps:  # re-running a finished max_steps run changes nothing
-        return _result(out_dir, state, step, start_step, finished=False)
-    progress = None
-    if config.progress and rank == 0:
+
+def restore(s: Session, ckpt_dir: Path) -> dict[str, Any]:
+    """The loop state of the latest checkpoint (model, optimiser, RNG and stream positions restored), or a fresh
+    one when there is none."""
+    found = latest_checkpoint(ckpt_dir)
+    if found is None:
+        return fresh_state()
+    state = fresh_state() | load_checkpoint(found, s.model, s.optimizer, s.scaler, s.device)
+    changed = config_changes(state.get("config", {}), s.config)
+    if changed:
+        raise ValueError(f"{found}: this checkpoint was written by another configuration (differs in "
+                         f"{', '.join(changed)}); train into another output directory, or start over with "
+                         "--no-resume (flows: fresh=True)")
+    for name, position in state["streams"].items():
+        s.streams[name].restore(position)
+    return state
+
+
+# settings that may differ between a run and its resumption: where it writes, how it reports, when it stops
+RESUMABLE_CHANGES = ("output_dir", "progress", "log_every_steps", "log_every_seconds", "epochs", "patience",
+                     "max_steps", "checkpoint_every", "keep_checkpoints", "device", "eval_batch_size")
+
+
+def config_changes(saved: dict[str, Any], config: TrainConfig) -> list[str]:
+    """Settings of ``config`` that differ from a checkpoint's ``saved`` config (a setting the checkpoint predates
+    counts as its default)."""
+    defaults, current = TrainConfig().to_dict(), config.to_dict()
+    norm = lambda v: json.loads(json.dumps(v, default=str))  # noqa: E731 (tuples vs lists, as saved in JSON)
+    return sorted(k for k, v in current.items()
+                  if k not in RESUMABLE_CHANGES and norm(saved.get(k, defaults[k])) != norm(v))
+
+
+def checkpoint(s: Session, ckpt_dir: Path, state: dict[str, Any]) -> None:
+    if s.rank == 0:
+        save_checkpoint(ckpt_dir, state["step"], s.model, s.optimizer, s.scaler,
+                        state | {"streams": {n: st.state() for n, st in s.streams.items()},
+                                 "config": s.config.to_dict()}, keep=s.config.keep_checkpoints)
+    if s.world > 1:
+        dist.barrier()
+
+
+def end_epoch(s: Session, state: dict[str, Any], on_epoch: EpochHook | None) -> None:
+    """Evaluate on the selection split, keep the model if it is the best so far, decide on early stopping."""
+    config, epoch = s.config, state["epoch"]
+    # evaluation: every task on the selection split; best epoch by the mean of primary metrics
+    metrics = {name: evaluate_task(s.model, data, s.device, config.eval_batch_size, s.tokenizer.pad_token_id,
+                                   s.dtype) for name, data in s.select_data.items()}
+    score = overall_score(s.tasks, metrics)
+    train_loss = {n: v[0] / max(v[1], 1) for n, v in state["losses"].items()}
+    state["history"].append({"epoch": epoch, "split": selection_splits(config.selection)[1], "score": score,
+                             "metrics": metrics, "train_loss": train_loss, "step": state["step"]})
+    # select
+    if state["best"] is None or score > state["best"]["score"]:
+        state["best"] = {"epoch": epoch, "score": score, "step": state["step"]}
+        if s.rank == 0:
+            save_model(s.model, s.tokenizer, s.out_dir / "model", s.meta)
+    if on_epoch is not None and s.rank == 0:
+        on_epoch(epoch, metrics)
+    state["epoch"], state["step_in_epoch"], state["losses"] = epoch + 1, 0, {}
+    state["stopped_early"] = bool(config.patience) and epoch - state["best"]["epoch"] >= config.patience \
+        and state["epoch"] < config.epochs
+    if s.rank == 0:
+        (s.out_dir / "metrics.json").write_text(json.dumps(state["history"], indent=2) + "\n")
+
+
+def score_test(s: Session, state: dict[str, Any]) -> dict[str, Any]:
+    """The selected model's test metrics, scored once from the saved model directory (the artifact that gets
+    registered). ``paper`` selection chose the epoch on test: its metrics are that epoch's."""
+    if s.config.selection == "paper":
+        best = next(h for h in state["history"] if h["epoch"] == state["best"]["epoch"])
+        return {"metrics": best["metrics"], "score": best["score"]}
+    return evaluate_saved_model(s.out_dir / "model", Path(s.config.processed_dir), s.config.corpora,
+                                s.config.limit_eval, s.config.eval_batch_size, str(s.device), split="test")
+
+
+def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochHook | None = None,
+          resume: bool = True, log: Callable[[str], None] | None = None) -> TrainResult:
+    """Train ``config.corpora``' tasks jointly (one corpus: single-task fine-tuning). After each epoch every task
+    is scored on the selection split (``dev``; ``test`` for ``selection="paper"``) and the best epoch's model is
+    kept (mean of the tasks' primary metrics); ``patience`` epochs without a better score stop training. The kept
+    model is then scored on test once. Resumes from ``output_dir/checkpoints`` when a checkpoint exists and
+    ``resume``. ``log``: a sink for progress lines (every ``log_every_steps`` steps and at least every
+    ``log_every_seconds``)."""
+    s = set_up(config)
+    ckpt_dir = s.out_dir / "checkpoints"
+    state = restore(s, ckpt_dir) if resume else fresh_state()
+    start_step = state["step"]
+    s.out_dir.mkdir(parents=True, exist_ok=True)
+    if s.rank == 0:
+        (s.out_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    if config.max_steps and state["step"] >= config.max_steps:  # re-running a finished max_steps run changes nothing
+        return _result(s, state, start_step, finished=False)
+    bar = None
+    if config.progress and s.rank == 0:
         from tqdm.auto import tqdm
 
-        progress = tqdm(desc="train", initial=step, dynamic_ncols=True)
+        bar = tqdm(desc="train", initial=state["step"], dynamic_ncols=True)
+    steps_per_epoch = len(s.plan(0))
+    reporter = None
+    if log is not None and s.rank == 0:
+        total = config.max_steps or steps_per_epoch * config.epochs
+        reporter = ProgressReporter(log, total, config.log_every_steps, config.log_every_seconds)
+        reporter.start(state["step"])
 
-    def next_batch(name: str) -> dict[str, torch.Tensor]:
-        indices = shard(streams[name].next(), rank, world)  # this rank's share of the task's next global batch
-        return {k: v.to(device) for k, v in train_data[name].collate(indices, pad_id).items()}
-
-    while state["epoch"] < config.epochs:
-        epoch = state["epoch"]
-        plan = plan_epoch(config.schedule, {n: len(s) for n, s in streams.items()}, config.seed, epoch,
-                          config.temperature)
-        net.train()
+    while state["epoch"] < config.epochs and not state["stopped_early"]:
+        epoch, plan = state["epoch"], s.plan(state["epoch"])
+        s.net.train()
         for i in range(state["step_in_epoch"], len(plan)):
-            batches = [(name, next_batch(name)) for name in plan[i]]  # round robin: one task; loss_sum: all
-            step_losses = optimisation_step(net, model, optimizer, scaler, batches, device.type, dtype,
-                                            config.grad_clip, world)
-            step += 1
-            state["step_in_epoch"] = i + 1
-            for name, value in step_losses.items():
+            # forward backward update
+            batches = [(name, s.next_batch(name)) for name in plan[i]]  # round robin: one task; loss_sum: all
+            losses = optimisation_step(s.net, s.model, s.optimizer, s.scaler, batches, s.device.type, s.dtype,
+                                       config.grad_clip, s.world)
+            state["step"], state["step_in_epoch"] = state["step"] + 1, i + 1
+            for name, value in losses.items():
                 sums = state["losses"].setdefault(name, [0.0, 0])
                 sums[0], sums[1] = sums[0] + value, sums[1] + 1
-            if progress is not None:
-                progress.update(1)
-                progress.set_postfix(epoch=epoch, task=",".join(plan[i]), loss=f"{sum(step_losses.values()):.4f}")
-            if on_step is not None and rank == 0:
-                on_step(step, step_losses)
+            # logging
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(epoch=epoch, task=",".join(plan[i]), loss=f"{sum(losses.values()):.4f}")
+            if reporter is not None:
+                reporter.step(state["step"], epoch, plan[i], losses,
+                              sum(int(b["input_ids"].shape[0]) for _, b in batches) * s.world)
+            if on_step is not None and s.rank == 0:
+                on_step(state["step"], losses)
             # checkpoint
-            if config.checkpoint_every and step % config.checkpoint_every == 0:
-                checkpoint()
-            if config.max_steps and step >= config.max_steps:
-                if not (config.checkpoint_every and step % config.checkpoint_every == 0):
-                    checkpoint()
-                if progress is not None:
-                    progress.close()
-                return _result(out_dir, state, step, start_step, finished=False)
+            periodic = bool(config.checkpoint_every) and state["step"] % config.checkpoint_every == 0
+            if periodic:
+                checkpoint(s, ckpt_dir, state)
+            if config.max_steps and state["step"] >= config.max_steps:
+                if not periodic:
+                    checkpoint(s, ckpt_dir, state)
+                if bar is not None:
+                    bar.close()
+                return _result(s, state, start_step, finished=False)
+        # evaluation, selection, early stopping
+        end_epoch(s, state, on_epoch)
+        if state["epoch"] >= config.epochs or state["stopped_early"]:
+            state["test"] = score_test(s, state) if s.rank == 0 else None
+            if s.rank == 0:
+                (s.out_dir / "test_metrics.json").write_text(json.dumps(state["test"], indent=2) + "\n")
+        checkpoint(s, ckpt_dir, state)
 
-        # evaluation: every task's test split, best epoch by the mean of primary metrics
-        metrics = {name: evaluate_task(model, data, device, config.eval_batch_size, pad_id, dtype)
-                   for name, data in eval_data.items()}
-        score = overall_score(tasks, metrics)
-        train_loss = {n: s[0] / max(s[1], 1) for n, s in state["losses"].items()}
-        state["history"].append({"epoch": epoch, "score": score, "metrics": metrics, "train_loss": train_loss,
-                                 "step": step})
-        if rank == 0 and (state["best"] is None or score > state["best"]["score"]):
-            state["best"] = {"epoch": epoch, "score": score}
-            save_model(model, tokenizer, out_dir / "model", meta)
-        if on_epoch is not None and rank == 0:
-            on_epoch(epoch, metrics)
-        state["epoch"], state["step_in_epoch"], state["losses"] = epoch + 1, 0, {}
-        if rank == 0:
-            (out_dir / "metrics.json").write_text(json.dumps(state["history"], indent=2) + "\n")
-        checkpoint()
-
-    if progress is not None:
-        progress.close()
-    return _result(out_dir, state, step, start_step, finished=True)
+    if bar is not None:
+        bar.close()
+    if log is not None and state["stopped_early"]:
+        log(f"stopped early after epoch {state['epoch'] - 1}: no better {selection_splits(config.selection)[1]} score for "
+            f"{config.patience} epochs (best epoch {state['best']['epoch']})")
+    return _result(s, state, start_step, finished=True)
 
 
-def _result(out_dir: Path, state: dict[str, Any], step: int, start_step: int, finished: bool) -> TrainResult:
+def _result(s: Session, state: dict[str, Any], start_step: int, finished: bool) -> TrainResult:
     best = state["best"] or {"epoch": -1}
-    return TrainResult(out_dir, out_dir / "model", state["history"], best["epoch"], step, finished, start_step)
+    return TrainResult(s.out_dir, s.out_dir / "model", state["history"], best["epoch"], state["step"], finished,
+                       start_step, state.get("test"), bool(state.get("stopped_early")), s.config.selection)

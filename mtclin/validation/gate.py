@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import polars as pl
 
-from mtclin.corpora.registry import SPLITS
+from mtclin.preprocess.dev_split import PROCESSED_SPLITS
 from mtclin.corpora.types import TaskKind
 from mtclin.tasks import TaskSpec, task_for_corpus
 from mtclin.validation.report import CheckResult, DataValidationError, SplitResult, ValidationReport
@@ -63,7 +63,7 @@ def validate(processed_dir: Path, corpora: Sequence[str], results_dir: Path | No
     suites = {kind: _add_suite(context, kind, suite, suites_dir) for kind, suite in suite_dicts.items()}
     results = []
     for spec in specs:
-        for split in SPLITS:
+        for split in PROCESSED_SPLITS:
             path = Path(processed_dir) / spec.name / f"{split}.parquet"
             results.append(_validate_split(context, datasource, suites[spec.kind], spec, split, path))
     report = ValidationReport(success=all(r.success for r in results), splits=tuple(results),

@@ -2,6 +2,7 @@
 the table). Each case is read twice through the registry: strict mode must raise CorpusFormatError naming the file
 (relative to the corpus root) and the exact position, or read the case correctly when it is valid after all (BOM,
 CRLF); lenient mode must skip only the broken annotation (or file), keep every good one, and count each problem.
+Cases with an official dev split (MedNLI, quaero) read it as split ``dev``; ``Case.dev`` names what lands there.
 The note text of every case holds MARKER, which no error and no Problem may contain.
 """
 
@@ -54,6 +55,7 @@ class Case:
     problems: tuple[tuple[str, str], ...] = ()  # (file, position) of each problem, in report order; () = valid
     message: str = ""  # part of the first problem's message (the one strict mode raises)
     splits: tuple[str, ...] = ("train",)
+    dev: tuple[str, ...] = ()  # the ids of ``expected`` that come back in split dev (the others: in the other splits)
 
 
 SHIFTED = "the offsets look shifted by +1; entity kept in lenient mode"
@@ -94,9 +96,10 @@ CASES: dict[str, Case] = {
     "quaero-2014--latin1-ann": Case(
         "quaero-2014", {f"{QUAERO}/train/MEDLINE/2000000": MEDLINE_SPANS},
         ((f"{QUAERO}/train/EMEA/118_2.ann", "line 1 (byte 15)"),), "not valid UTF-8 (invalid continuation byte)"),
-    "quaero-2014--dev-txt-without-ann": Case(
+    "quaero-2014--dev-txt-without-ann": Case(  # the orphan is dev's only file: dev comes back empty
         "quaero-2014", {f"{QUAERO}/train/MEDLINE/2000000": MEDLINE_SPANS},
-        ((f"{QUAERO}/dev/EMEA/120_1.txt", ""),), "no annotation file 120_1.ann beside this note"),
+        ((f"{QUAERO}/dev/EMEA/120_1.txt", ""),), "no annotation file 120_1.ann beside this note",
+        splits=("train", "dev")),
     # --- i2b2-2010 ---
     "i2b2-2010--bom-txt": Case("i2b2-2010", {f"{BETH}/txt/record-1": CON_SPANS}),
     "i2b2-2010--bom-con": Case("i2b2-2010", {f"{BETH}/txt/record-1": CON_SPANS}),
@@ -140,14 +143,15 @@ CASES: dict[str, Case] = {
     "i2b2-2014--bom-crlf": Case("i2b2-2014", {f"{SET1}/100-01": PHI_SPANS}),
     "i2b2-2014--private-use-char": Case("i2b2-2014", {f"{SET1}/100-01": PHI_SPANS + [("P4", "R&D badge \ue000 7")]}),
     # --- MedNLI ---
-    "mednli--bom-crlf": Case("mednli", NLI | NLI_DEV),
+    "mednli--bom-crlf": Case("mednli", NLI | NLI_DEV, splits=("train", "dev"), dev=tuple(NLI_DEV)),
     "mednli--truncated": Case(
         "mednli", NLI | NLI_DEV, (("mli_train_v1.jsonl", "line 4 (column 15)"),),
-        "invalid JSON: Unterminated string starting at"),
+        "invalid JSON: Unterminated string starting at", splits=("train", "dev"), dev=tuple(NLI_DEV)),
     "mednli--duplicate-pairid": Case(
         "mednli", NLI | NLI_DEV, (("mli_train_v1.jsonl", "line 4"),),
-        "duplicate pairID 'a2' (first at mli_train_v1.jsonl line 2)"),
-    "mednli--bom-only-dev": Case("mednli", NLI, (("mli_dev_v1.jsonl", ""),), "file is empty"),
+        "duplicate pairID 'a2' (first at mli_train_v1.jsonl line 2)", splits=("train", "dev"), dev=tuple(NLI_DEV)),
+    "mednli--bom-only-dev": Case(  # split dev reported and empty; train whole
+        "mednli", NLI, (("mli_dev_v1.jsonl", ""),), "file is empty", splits=("train", "dev")),
     # --- MedRQE ---
     "medrqe--bare-ampersand": Case(
         "medrqe", {}, ((RQE, "line 13, column 28"),), "malformed XML: not well-formed (invalid token)"),
@@ -181,6 +185,11 @@ def _content(corpus: Corpus) -> dict:
     return out
 
 
+def _dev_ids(corpus: Corpus) -> list[str]:
+    """The ids of split dev, sorted (none where dev was not read)."""
+    return sorted(example.id for example in corpus.splits.get("dev", []))
+
+
 def test_every_case_directory_is_listed_here_and_in_the_readme() -> None:
     assert sorted(p.name for p in BROKEN.iterdir() if p.is_dir()) == sorted(CASES)
     readme = README.read_text(encoding="utf-8")
@@ -194,6 +203,7 @@ def test_strict_mode_names_the_file_and_the_exact_position(name: str) -> None:
     if not case.problems:  # valid after all: a correct read
         corpus = read_corpus(case.corpus, root, splits=case.splits)
         assert corpus.problems == [] and _content(corpus) == case.expected
+        assert list(corpus.splits) == list(case.splits) and _dev_ids(corpus) == sorted(case.dev)
         return
     with pytest.raises(CorpusFormatError) as err:
         read_corpus(case.corpus, root, splits=case.splits)
@@ -211,6 +221,7 @@ def test_lenient_mode_skips_only_what_is_broken_and_counts_it(name: str) -> None
     corpus = read_corpus(case.corpus, BROKEN / name, splits=case.splits, lenient=True)
     assert [(p.file, p.position) for p in corpus.problems] == list(case.problems)
     assert _content(corpus) == case.expected
+    assert list(corpus.splits) == list(case.splits) and _dev_ids(corpus) == sorted(case.dev)
     assert [str(p) for p in corpus.problems if MARKER in str(p)] == []
 
 

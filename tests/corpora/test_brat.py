@@ -77,8 +77,6 @@ def test_parse_t_lines_and_ignore_every_other_kind():
         ("T1 Drug 14 21 aspirin", "1 tab-separated field(s), expected 3"),
         ("Tx\tDrug 14 21\taspirin", "is not T<number>"),
         ("R1\tReason-Drug Arg1:T2", "malformed 'R' annotation line"),
-        ("#1\tAnnotatorNotes", "malformed '#' annotation line"),
-        ("E1\tTreatment T1", "malformed 'E' annotation line"),
         ("X1\tDrug 14 21\taspirin", "unparsable line: does not start with a BRAT id"),
         ("R1 Reason-Drug Arg1:T2 Arg2:T1", "unparsable line: no tab"),
     ],
@@ -91,6 +89,63 @@ def test_malformed_lines_are_reported_with_their_line_number(line: str, expected
     assert "aspirin" not in str(err.value)
     bounds, log = _parse(content, lenient=True)
     assert [b.id for b in bounds] == ["T9"] and len(log.problems) == 1  # only the broken line is skipped
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "N1\tReference T9 MeSH:D011125",
+        "N2\tReference T9 MeSH:D011125\taspirin",
+        "#1\tAnnotatorNotes",  # a note without its text
+        "#\tAnnotatorNotes T9\tfree text",
+        "E1\tTreatment T9",  # an event of an odd shape
+        "E2\tTreatment:T9",
+        "A1\tNegated",
+        "A2\tConfidence E1 L1 extra values",
+        "M1\tNegated T9",
+        "*\tEquiv T9",
+        "N3 Reference T9 UMLS:C0004057",  # no tab after the id: still nothing a task reads
+    ],
+)
+def test_event_attribute_normalisation_and_note_lines_are_never_an_error(line: str):
+    bounds, log = _parse(f"T9\tDrug 14 21\taspirin\n{line}\n")
+    assert [b.id for b in bounds] == ["T9"] and log.problems == []
+
+
+@pytest.mark.parametrize(
+    ("listed", "surface"),
+    [
+        ("41 45;46 55", "left leg edema"),  # joined by one space (what brat writes)
+        ("41 45;46 55", " left  leg\tedema"),  # whitespace normalised
+        ("41 44;44 45", "left"),  # touching fragments: plain concatenation
+        ("41 43;44 45", "left"),  # covering text from the first start to the last end
+        ("26 31;32 36", "chest pain"),  # covering text across the newline: shown as a space
+        ("46 49;41 45", "leg left"),  # listed last-first: joined in the listed order
+        ("46 49;41 45", "legleft"),  # ... or concatenated in that order
+        ("41 45;50 55", "left leg edema"),  # covering text, fragments apart
+    ],
+)
+def test_discontinuous_text_forms_seen_in_real_releases_are_accepted(listed: str, surface: str):
+    entities, log = _check(f"T1\tReason {listed}\t{surface}\n")
+    assert log.problems == [] and len(entities) == 1
+
+
+@pytest.mark.parametrize(
+    ("listed", "surface", "position", "lengths"),
+    [
+        ("41 45;50 55", "left edema leg", "line 1 (offsets 41-45;50-55)", "(10 chars)"),
+        ("41 43;44 45", "lft", "line 1 (offsets 41-43;44-45)", "(4 chars)"),
+    ],
+)
+def test_discontinuous_text_matching_no_form_is_reported(listed: str, surface: str, position: str, lengths: str):
+    with pytest.raises(CorpusFormatError) as err:
+        _check(f"T1\tReason {listed}\t{surface}\n")
+    message = str(err.value)
+    assert message.startswith(f"a.ann:{position}: T1 Reason: span text {lengths} (fragments joined by a space; "
+                              "concatenated or as the covering text do not match either) does not match")
+    assert "left" not in message and "edema" not in message and SECRET not in message
+    entities, log = _check(f"T1\tReason {listed}\t{surface}\n", lenient=True)
+    assert len(entities) == 1 and [p.position for p in log.problems] == [position]
 
 
 def test_duplicate_id_keeps_the_first():

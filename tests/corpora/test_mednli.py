@@ -19,13 +19,15 @@ LABS = "Labs were notable for Cr 1.7 (baseline 0.5 per old records) and lactate 
 GOLD_TRAIN = [
     Pair("23eb94b8-66c7-11e7-a8dc-f45c89b91419", LABS, " Patient has elevated Cr", label="entailment"),
     Pair("23eb94b9-66c7-11e7-a8dc-f45c89b91419", LABS, "Patient has normal Cr", label="contradiction"),
-    # dev follows train in the train split; JSON escapes decoded, sentences not stripped
+]
+GOLD_DEV = [  # JSON escapes decoded, sentences not stripped; the blank line between the two is skipped
     Pair("5c3a2e1e-66c8-11e7-b6b6-f45c89b91419", 'He was started on "heparin" \u2013 dose\u00a0adjusted.',
          "He has a history of gout.", label="neutral"),
     Pair("5c3a2e1f-66c8-11e7-b6b6-f45c89b91419", "Chest x-ray showed no infiltrate.", "The patient has pneumonia.",
          label="contradiction"),
 ]
 GOLD_TEST = [Pair("t-1", "No fever.", "The patient is afebrile.", label="entailment")]
+GOLD = {"train": GOLD_TRAIN, "dev": GOLD_DEV, "test": GOLD_TEST}
 
 
 def _record(**fields: object) -> str:
@@ -54,9 +56,11 @@ def test_registered_as_three_label_nli() -> None:
     assert (info.kind, info.labels, info.read) == ("nli", ("contradiction", "entailment", "neutral"), read)
 
 
-def test_golden_fixture_train_is_train_then_dev_and_blank_lines_are_skipped() -> None:
+def test_golden_fixture_each_official_file_is_its_own_split_and_blank_lines_are_skipped() -> None:
     corpus = read(FIXTURE)
-    assert corpus.splits == {"train": GOLD_TRAIN, "test": GOLD_TEST}
+    assert corpus.splits == GOLD
+    assert list(corpus.splits) == ["train", "dev", "test"]  # the default reads all three
+    assert corpus_info("mednli").splits == ("train", "dev", "test")
     assert corpus.problems == []
     assert (corpus.name, corpus.kind) == ("mednli", "nli")
 
@@ -74,8 +78,9 @@ def test_sample_round_trip(tmp_path: Path, seed: int) -> None:
     corpus = read(tmp_path)
     assert corpus.splits == gold
     assert corpus.problems == []
-    assert len(gold["train"]) == 240 and len(gold["test"]) == 60
-    for split in ("train", "test"):
+    assert list(gold) == ["train", "dev", "test"]
+    assert (len(gold["train"]), len(gold["dev"]), len(gold["test"])) == (201, 39, 60)
+    for split in ("train", "dev", "test"):
         labels = [pair.label for pair in gold[split]]
         assert {labels.count(label) for label in corpus.labels} == {len(labels) // 3}  # one of each per premise
         assert any(CANARY in pair.a for pair in gold[split])
@@ -95,7 +100,7 @@ def test_sample_is_deterministic_and_seed_dependent(tmp_path: Path) -> None:
 
 def test_sample_scale_and_parse_fields(tmp_path: Path) -> None:
     gold = sample.write(tmp_path, seed=1, scale=0.5)
-    assert (len(gold["train"]), len(gold["test"])) == (120, 30)
+    assert (len(gold["train"]), len(gold["dev"]), len(gold["test"])) == (102, 18, 30)
     for path in tmp_path.rglob("*.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
@@ -133,20 +138,34 @@ def test_bad_line_strict_names_file_and_line(tmp_path: Path, kind: str) -> None:
 @pytest.mark.parametrize("kind", list(BAD_LINES))
 def test_bad_line_lenient_skips_only_that_line(tmp_path: Path, kind: str) -> None:
     corpus = read(_release(tmp_path, BAD_LINES[kind][0]), lenient=True)
-    assert corpus.splits == {"train": GOLD_TRAIN, "test": GOLD_TEST}
+    assert corpus.splits == GOLD
     assert len(corpus.problems) == 1
     assert corpus.problems[0].file == f"{RELEASE}/mli_train_v1.jsonl"
     assert corpus.problems[0].position.startswith("line 2")
 
 
-def test_duplicate_id_across_train_and_dev(tmp_path: Path) -> None:
+def test_duplicate_id_within_the_dev_file(tmp_path: Path) -> None:
     root = _release(tmp_path)
-    (root / RELEASE / "mli_dev_v1.jsonl").write_text(
-        _record(pairID="23eb94b9-66c7-11e7-a8dc-f45c89b91419") + "\n", encoding="utf-8")
-    message = "mli_dev_v1.jsonl:line 1: duplicate pairID .*mli_train_v1.jsonl line 2"
+    dev = root / RELEASE / "mli_dev_v1.jsonl"
+    with dev.open("a", encoding="utf-8") as file:  # dev's lines 1 and 3 are its pairs (line 2 is blank)
+        file.write(_record(pairID="5c3a2e1e-66c8-11e7-b6b6-f45c89b91419") + "\n")
+    message = (f"^{RELEASE}/mli_dev_v1.jsonl:line 4: duplicate pairID '5c3a2e1e-66c8-11e7-b6b6-f45c89b91419' "
+               f"\\(first at {RELEASE}/mli_dev_v1.jsonl line 1\\)")
     with pytest.raises(CorpusFormatError, match=message):
         read(root)
-    assert read(root, lenient=True).splits["train"] == GOLD_TRAIN[:2]
+    corpus = read(root, lenient=True)
+    assert corpus.splits == GOLD  # the first one kept
+    assert [(p.file, p.position) for p in corpus.problems] == [(f"{RELEASE}/mli_dev_v1.jsonl", "line 4")]
+
+
+def test_same_id_in_train_and_dev_is_allowed(tmp_path: Path) -> None:
+    root = _release(tmp_path)
+    (root / RELEASE / "mli_dev_v1.jsonl").write_text(
+        _record(pairID="23eb94b9-66c7-11e7-a8dc-f45c89b91419", sentence1="Afebrile.") + "\n", encoding="utf-8")
+    corpus = read(root)
+    assert corpus.problems == []
+    assert corpus.splits == {"train": GOLD_TRAIN, "test": GOLD_TEST, "dev": [
+        Pair("23eb94b9-66c7-11e7-a8dc-f45c89b91419", "Afebrile.", "Patient has chest pain.", label="entailment")]}
 
 
 @pytest.mark.parametrize(("content", "position", "message"), [
@@ -160,7 +179,7 @@ def test_unusable_file_is_skipped_whole(tmp_path: Path, content: bytes, position
         read(root)
     assert f"{RELEASE}/mli_train_v1.jsonl:{position}" in str(err.value) and message in str(err.value)
     corpus = read(root, lenient=True)
-    assert corpus.splits == {"train": GOLD_TRAIN[2:], "test": GOLD_TEST}
+    assert corpus.splits == {"train": [], "dev": GOLD_DEV, "test": GOLD_TEST}
     assert len(corpus.problems) == 1
 
 
@@ -170,17 +189,18 @@ def test_missing_split_is_reported_against_the_root(tmp_path: Path) -> None:
     with pytest.raises(CorpusFormatError, match=r"^\.: split 'test': no mli_test_v1.jsonl found under"):
         read(root)
     corpus = read(root, lenient=True)
-    assert corpus.splits == {"train": GOLD_TRAIN, "test": []}
+    assert corpus.splits == {"train": GOLD_TRAIN, "dev": GOLD_DEV, "test": []}
     assert [problem.file for problem in corpus.problems] == ["."]
 
 
-def test_missing_dev_file_is_reported(tmp_path: Path) -> None:
+def test_missing_dev_file_is_not_a_problem_and_dev_is_empty(tmp_path: Path) -> None:
     root = _release(tmp_path)
     (root / RELEASE / "mli_dev_v1.jsonl").unlink()
-    with pytest.raises(CorpusFormatError, match="split 'train': mli_dev_v1.jsonl not found"):
-        read(root)
-    corpus = read(root, lenient=True)
-    assert corpus.splits["train"] == GOLD_TRAIN[:2] and len(corpus.problems) == 1
+    for lenient in (False, True):  # strict mode does not raise either
+        corpus = read(root, lenient=lenient)
+        assert corpus.splits == {"train": GOLD_TRAIN, "dev": [], "test": GOLD_TEST}
+        assert corpus.problems == []
+    assert read(root, splits=("dev",)).splits == {"dev": []}
 
 
 def test_two_copies_of_a_file_are_reported(tmp_path: Path) -> None:

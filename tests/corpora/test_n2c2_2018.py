@@ -134,6 +134,31 @@ def test_sample_reproduces_the_release_quirks(tmp_path: Path) -> None:
     assert all(8 <= len(d.text.splitlines()) <= 24 for d in documents)
 
 
+def test_sample_writes_the_real_forms_of_discontinuous_text(tmp_path: Path) -> None:
+    gold = sample.write(tmp_path, seed=0)
+    texts = {d.id: d.text for split in gold.values() for d in split if isinstance(d, Document)}
+    forms = defaultdict(int)
+    for path in sorted(tmp_path.rglob("*.ann")):
+        text = texts[path.relative_to(tmp_path).with_suffix("").as_posix()]
+        for line in path.read_text(encoding="utf-8").splitlines():
+            ident, middle, *surface = line.split("\t")
+            if not ident.startswith("T") or ";" not in middle:
+                continue
+            fragments = [tuple(map(int, part.split())) for part in middle.partition(" ")[2].split(";")]
+            joined = " ".join(text[a:b] for a, b in fragments).replace("\n", " ")
+            concatenated = "".join(text[a:b] for a, b in fragments)
+            covering = text[fragments[0][0]:fragments[-1][1]]
+            if surface == [joined]:
+                forms["joined"] += 1
+            elif surface == [concatenated] and fragments[0][1] == fragments[1][0]:
+                forms["concatenated"] += 1
+            elif surface == [covering] and fragments[0][1] < fragments[1][0]:
+                forms["covering"] += 1
+    assert set(forms) == {"joined", "concatenated", "covering"} and min(forms.values()) >= 3
+    ann = "".join(p.read_text(encoding="utf-8") for p in tmp_path.rglob("*.ann"))
+    assert "\tTablet, Chewable\n" in ann and "\thydromorphone (Dilaudid\n" in ann
+
+
 # bad input: a corpus whose note training_20180910/200 gets a bad line 4 (lines 1-3 are fine)
 
 NOTE = f"{SECRET} Quist takes aspirin 81 mg daily for chest pain.\n"

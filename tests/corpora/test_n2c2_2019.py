@@ -66,6 +66,24 @@ def test_sample_round_trip(tmp_path: Path, seed: int) -> None:
         assert line.count("\t") == 2 and len(line.rsplit("\t", 1)[1].split(".")[1]) == 1  # one decimal
 
 
+def test_sample_is_quoted_tsv_with_crlf_like_the_release(tmp_path: Path) -> None:
+    gold = sample.write(tmp_path, seed=0)
+    for file, split in ((TEST, "test"), (GOLD, "test")):  # no line end after the last line
+        raw = (tmp_path / file).read_bytes()
+        assert not raw.endswith(b"\n") and raw.count(b"\r\n") == len(gold[split]) - 1
+        assert b"\n" not in raw.replace(b"\r\n", b"")
+    raw = (tmp_path / TRAIN).read_bytes()  # ends in CRLF: a line appended to it stays a row of its own
+    assert raw.endswith(b"\r\n") and raw.count(b"\r\n") == len(gold["train"]) == raw.count(b"\n")
+    fields = [field for line in raw.decode().split("\r\n")[:-1] for field in line.split("\t")[:2]]
+    quoted = [field for field in fields if field.startswith('"') and field.endswith('"')]
+    assert 0.4 < len(quoted) / len(fields) < 0.6  # about half, as in the release
+    assert any('""understood""' in field for field in quoted)
+    assert not any('"' in field for field in fields if field not in quoted)
+    pairs = [pair for pair in gold["train"] if isinstance(pair, Pair)]
+    assert any(pair.a.endswith('said "understood".') for pair in pairs)  # read back without the CSV quoting
+    assert not any(pair.a.startswith('"') or pair.b.startswith('"') for pair in pairs)
+
+
 def test_sample_scores_follow_token_overlap(tmp_path: Path) -> None:
     def overlap(pair: Pair) -> float:
         a, b = set(pair.a.lower().split()), set(pair.b.lower().split())
@@ -126,7 +144,7 @@ def test_test_and_gold_line_counts_differ(tmp_path: Path) -> None:
     (root / DIR / GOLD).write_text("3.5\n2.75\n1.0\n", encoding="utf-8")
     with pytest.raises(CorpusFormatError) as err:
         read(root)
-    assert f"{DIR}/{TEST} has 2 lines but {DIR}/{GOLD} has 3" in str(err.value)
+    assert f"{DIR}/{TEST} has 2 rows but {DIR}/{GOLD} has 3; scores are matched to pairs by row" in str(err.value)
     corpus = read(root, lenient=True)
     assert corpus.splits == {"train": GOLD_TRAIN, "test": []} and len(corpus.problems) == 1
 

@@ -48,10 +48,13 @@ def test_registered_as_ner_with_the_ten_groups() -> None:
 def test_golden_fixture() -> None:
     corpus = read(FIXTURE)
     assert (corpus.name, corpus.kind, corpus.problems) == ("quaero-2014", "ner", [])
-    # our train = official train + dev, sorted by id
-    assert [d.id for d in corpus.splits["train"]] == [
-        f"{CORPUS}/dev/MEDLINE/1234567", f"{CORPUS}/train/EMEA/118_2", f"{CORPUS}/train/MEDLINE/2222222"]
-    dev, emea, empty = corpus.splits["train"]
+    # each split is its official folder, sorted by id; the default reads all three
+    assert list(corpus.splits) == ["train", "dev", "test"]
+    assert corpus_info("quaero-2014").splits == ("train", "dev", "test")
+    assert [d.id for d in corpus.splits["train"]] == [f"{CORPUS}/train/EMEA/118_2", f"{CORPUS}/train/MEDLINE/2222222"]
+    assert [d.id for d in corpus.splits["dev"]] == [f"{CORPUS}/dev/MEDLINE/1234567"]
+    emea, empty = corpus.splits["train"]
+    [dev] = corpus.splits["dev"]
     assert emea.text.startswith("\n\n Epivir 150 mg") and emea.text.endswith(" .\n\n\n")  # never stripped
     assert _surfaces(emea) == [
         ("T1", "CHEM", ((3, 9),), "Epivir"),
@@ -79,15 +82,23 @@ def test_golden_fixture() -> None:
         ("PROC", "dépistage"), ("DEVI", "scanner")]
 
 
-def test_official_folders_found_at_any_depth_and_dev_alone_makes_train(tmp_path: Path) -> None:
+def test_official_folders_found_at_any_depth_and_dev_folder_is_only_dev(tmp_path: Path) -> None:
     shutil.copytree(FIXTURE / CORPUS / "dev", tmp_path / "unpacked" / CORPUS / "dev")
     (tmp_path / "unpacked" / "QUAERO_FrenchMed" / "README.txt").write_text("not a document", encoding="utf-8")
-    corpus = read(tmp_path, splits=("train",))
-    assert [d.id for d in corpus.splits["train"]] == [f"unpacked/{CORPUS}/dev/MEDLINE/1234567"]
-    assert corpus.problems == [] and list(corpus.splits) == ["train"]
+    corpus = read(tmp_path, splits=("dev",))
+    assert [d.id for d in corpus.splits["dev"]] == [f"unpacked/{CORPUS}/dev/MEDLINE/1234567"]
+    assert corpus.problems == [] and list(corpus.splits) == ["dev"]
+    # a dev folder does not make a train split
+    with pytest.raises(CorpusFormatError, match=r"^\.: split 'train': no BRAT \.txt/\.ann files found under "):
+        read(tmp_path, splits=("train",))
+    corpus = read(tmp_path, splits=("train", "dev"), lenient=True)
+    assert corpus.splits["train"] == [] and [d.id for d in corpus.splits["dev"]] == [
+        f"unpacked/{CORPUS}/dev/MEDLINE/1234567"]
+    assert [(p.file, p.message.split(":")[0]) for p in corpus.problems] == [(".", "split 'train'")]
 
 
-# the real training part (train + dev of the official release), beside the checkout
+# the real training part (the public copy: official train and dev merged into train/, no dev/ folder), beside the
+# checkout
 
 MISMATCHED = [f"{CORPUS}/train/EMEA/118_2.ann", f"{CORPUS}/train/EMEA/118_3.ann"]
 
@@ -117,6 +128,11 @@ def test_real_training_part(shared_corpora: Path) -> None:
     assert t32.fragments == ((995, 1003), (1013, 1033))
 
 
+def test_real_copy_without_a_dev_folder_has_an_empty_dev(shared_corpora: Path) -> None:
+    corpus = read(shared_corpora / "quaero", splits=("dev",))
+    assert corpus.splits == {"dev": []} and corpus.problems == []
+
+
 def test_real_training_part_strict_stops_at_the_first_mismatch(shared_corpora: Path) -> None:
     with pytest.raises(CorpusFormatError) as err:
         read(shared_corpora / "quaero", splits=("train",))
@@ -134,7 +150,11 @@ def test_sample_round_trip(tmp_path: Path, seed: int) -> None:
     corpus = read(tmp_path)
     assert corpus.problems == []
     assert corpus.splits == gold
-    assert 24 <= len(gold["train"]) <= 36 and 6 <= len(gold["test"]) <= 14
+    assert list(gold) == ["train", "dev", "test"]
+    # official folders: train 3 leaflets (2-4 sub-documents each) + 12 titles, dev 1 + 4, test 1 + 6
+    assert 18 <= len(gold["train"]) <= 24 and 6 <= len(gold["dev"]) <= 8 and 8 <= len(gold["test"]) <= 10
+    for split, documents in gold.items():
+        assert documents and all(d.id.startswith(f"{CORPUS}/{split}/") for d in documents)
 
 
 def test_sample_is_deterministic(tmp_path: Path) -> None:
@@ -150,7 +170,9 @@ def test_sample_is_deterministic(tmp_path: Path) -> None:
 
 def test_sample_scale(tmp_path: Path) -> None:
     small, large = sample.write(tmp_path / "s", scale=0.1), sample.write(tmp_path / "l", scale=3.0)
-    assert 0 < len(small["train"]) < 12 and len(large["train"]) > 70
+    # scale 0.1: one leaflet (2-4 sub-documents) and one title per folder; 3.0: train 9 + 36, dev 3 + 12
+    assert 3 <= len(small["train"]) <= 5 and 3 <= len(small["dev"]) <= 5
+    assert 54 <= len(large["train"]) <= 72 and 18 <= len(large["dev"]) <= 24
 
 
 def test_sample_reproduces_the_release_quirks(tmp_path: Path) -> None:
@@ -200,7 +222,10 @@ def _corpus(tmp_path: Path, bad_line: str = "") -> Path:
 def test_bad_input_corpus_is_good_without_the_bad_line(tmp_path: Path) -> None:
     corpus = read(_corpus(tmp_path))
     assert TITLE[0:8] == "Hépatite" and TITLE[25:31] == "France"
-    assert corpus.problems == [] and [len(d.entities) for d in corpus.splits["train"]] == [1, 1, 1]
+    assert corpus.problems == []
+    assert {split: [(d.id.rsplit("/", 1)[1], len(d.entities)) for d in documents]
+            for split, documents in corpus.splits.items()} == {
+        "train": [("1t", 1), ("2000000", 1)], "dev": [("1d", 1)], "test": [("1t", 1)]}
 
 
 @pytest.mark.parametrize(
@@ -211,7 +236,6 @@ def test_bad_input_corpus_is_good_without_the_bad_line(tmp_path: Path) -> None:
         ("T2\tGEOG 31 25\tFrance", "line 3 (offsets 31-25)", "fragment 31-25 is reversed", False),
         ("T2\tGEOG 25 31;\tFrance", "line 3", "T2: offsets field (6 chars) is not 'START END'", False),
         ("T2\tGEOG 24 30\tFrance", "line 3 (offsets 24-30)", "span text (5 chars) does not match", True),
-        ("#2\tAnnotatorNotes\tC0016674", "line 3", "malformed '#' annotation line", False),
     ],
 )
 def test_bad_annotation_line(tmp_path: Path, bad_line: str, position: str, message: str, kept: bool) -> None:
@@ -226,6 +250,20 @@ def test_bad_annotation_line(tmp_path: Path, bad_line: str, position: str, messa
     bad = next(d for d in corpus.splits["train"] if d.id.endswith("2000000"))
     expected = [Entity("T1", "DISO", ((0, 8),))] + ([Entity("T2", "GEOG", ((24, 30),))] if kept else [])
     assert list(bad.entities) == expected
+
+
+@pytest.mark.parametrize("note_line", [
+    "#2\tAnnotatorNotes\tC0016674",  # no target entity after AnnotatorNotes: accepted all the same
+    "#2\tAnnotatorNotes T1\tC0016674",
+    "#2 AnnotatorNotes T1 C0016674",  # no tab after the id
+])
+def test_note_line_of_any_shape_is_accepted_and_ignored(tmp_path: Path, note_line: str) -> None:
+    root = _corpus(tmp_path, note_line)
+    for lenient in (False, True):  # strict mode does not raise
+        corpus = read(root, lenient=lenient)
+        assert corpus.problems == []
+        bad = next(d for d in corpus.splits["train"] if d.id.endswith("2000000"))
+        assert list(bad.entities) == [Entity("T1", "DISO", ((0, 8),))]
 
 
 @pytest.mark.parametrize(
@@ -245,7 +283,8 @@ def test_unusable_file_is_skipped(tmp_path: Path, change, problem: str) -> None:
     assert str(err.value).startswith(f"{CORPUS}/train/MEDLINE/{problem}") and SECRET not in str(err.value)
     corpus = read(root, lenient=True)
     assert len(corpus.problems) == 1 and str(corpus.problems[0]).startswith(f"{CORPUS}/train/MEDLINE/{problem}")
-    assert [d.id.rsplit("/", 1)[1] for d in corpus.splits["train"]] == ["1d", "1t"]
+    assert [d.id.rsplit("/", 1)[1] for d in corpus.splits["train"]] == ["1t"]
+    assert [d.id.rsplit("/", 1)[1] for d in corpus.splits["dev"]] == ["1d"]
     assert len(corpus.splits["test"]) == 1
 
 
@@ -255,7 +294,19 @@ def test_missing_split_is_reported_against_the_root(tmp_path: Path) -> None:
     with pytest.raises(CorpusFormatError, match=r"^\.: split 'test': no BRAT \.txt/\.ann files found under "):
         read(root)
     corpus = read(root, lenient=True)
-    assert corpus.splits["test"] == [] and len(corpus.splits["train"]) == 3
-    assert len(corpus.problems) == 1 and "QUAERO_FrenchMed/corpus/{test}/{EMEA,MEDLINE}/" in corpus.problems[0].message
+    assert corpus.splits["test"] == [] and len(corpus.splits["train"]) == 2 and len(corpus.splits["dev"]) == 1
+    assert len(corpus.problems) == 1 and "QUAERO_FrenchMed/corpus/test/{EMEA,MEDLINE}/" in corpus.problems[0].message
     (root / CORPUS / "test").mkdir()  # an empty folder is still a missing split
     assert len(read(root, lenient=True).problems) == 1
+
+
+def test_missing_dev_folder_is_not_a_problem_and_dev_is_empty(tmp_path: Path) -> None:
+    root = _corpus(tmp_path)
+    shutil.rmtree(root / CORPUS / "dev")
+    for lenient in (False, True):  # strict mode does not raise either
+        corpus = read(root, lenient=lenient)
+        assert corpus.problems == [] and corpus.splits["dev"] == []
+        assert [d.id.rsplit("/", 1)[1] for d in corpus.splits["train"]] == ["1t", "2000000"]
+        assert len(corpus.splits["test"]) == 1
+    (root / CORPUS / "dev").mkdir()  # an empty dev folder: the same
+    assert read(root).splits["dev"] == [] and read(root).problems == []

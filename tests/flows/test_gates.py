@@ -70,6 +70,7 @@ def test_promotion_flow_refuses_a_regression_and_accepts_an_improvement(prefect_
 
     def candidate(f1: float, accuracy: float) -> str:
         tags = metric_tags({"i2b2-2010": ("f1", f1), "medrqe": ("accuracy", accuracy)})
+        tags |= {"mtclin.data.i2b2-2010": "md5-a", "mtclin.data.medrqe": "md5-b"}  # scored on the same data
         version = client.create_model_version(name, str(project), tags=tags)
         client.set_registered_model_alias(name, CANDIDATE, version.version)
         return str(version.version)

@@ -48,7 +48,7 @@ def test_stats_hold_counts_and_no_note_text(sample_data: Path, tmp_path: Path):
         raw = (out / "stats.json").read_text()
         assert CANARY not in raw
         assert json.loads(raw) == stats
-        for split in ("train", "test"):
+        for split in ("train", "dev", "test"):  # dev: official or carved out of train, never empty
             s = stats["splits"][split]
             assert s["rows"] > 0
             if stats["kind"] == "ner":
@@ -83,9 +83,15 @@ def test_sample_corpora_are_deterministic(tmp_path: Path):
 
 
 def test_inspect_json_reports_counts_and_problems(sample_data: Path, tmp_path: Path, capsys):
+    from mtclin.corpora.registry import read_corpus
+
     assert main(["inspect", "quaero-2014", str(sample_data / "quaero-2014"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report["splits"]) == {"train", "test"}
+    # every split the reader knows, the official dev included, each counted on its own
+    assert set(report["splits"]) == {"train", "dev", "test"}
+    corpus = read_corpus("quaero-2014", sample_data / "quaero-2014")
+    assert {split: s["documents"] for split, s in report["splits"].items()} == {
+        split: len(documents) for split, documents in corpus.splits.items()}
     assert report["splits"]["train"]["discontinuous"] > 0
     assert report["problems"]["count"] == 0
     # a broken annotation: strict names file and line; lenient counts it
@@ -94,6 +100,7 @@ def test_inspect_json_reports_counts_and_problems(sample_data: Path, tmp_path: P
     broken = tmp_path / "quaero"
     shutil.copytree(sample_data / "quaero-2014", broken)
     ann = sorted(broken.rglob("*.ann"))[0]
+    assert ann.parent.parent.name == "dev"  # corpus/dev/ sorts first: found only because inspect reads dev too
     lines = ann.read_text().splitlines()
     t_line = next(i for i, line in enumerate(lines) if line.startswith("T"))
     fields = lines[t_line].split("\t")

@@ -5,26 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mtclin.corpora.registry import corpus_info
 from mtclin.corpora.samples.common import CANARY
-from mtclin.corpora.types import Corpus, Pair
-from mtclin.preprocess.tables import PreprocessConfig, split_table
+from mtclin.corpora.types import Pair
 from mtclin.train.config import TrainConfig
-from tests.toy_tasks import NOTES, PAIRS_NLI, PAIRS_STS, TOY_CORPORA, parse_note
+from tests.toy_tasks import NOTES, PAIRS_NLI, PAIRS_STS, TOY_CORPORA, parse_note, write_tables
 
 
 def write_canary_processed(root: Path) -> Path:
-    """processed/<corpus>/{train,test}.parquet for the toy corpora, the canary inside every text."""
+    """processed/<corpus>/{train,dev,test}.parquet for the toy corpora, the canary inside every text."""
     docs = [parse_note(f"note{i}", f"{CANARY} {n}") for i, n in enumerate(NOTES)]
     nli = [Pair(f"p{i}", f"{CANARY} {a}", b, label=y) for i, (a, b, y) in enumerate(PAIRS_NLI)]
     sts = [Pair(f"s{i}", a, f"{b} {CANARY}", score=y) for i, (a, b, y) in enumerate(PAIRS_STS)]
-    for name, examples in (("n2c2-2018", docs), ("medrqe", nli), ("n2c2-2019", sts)):
-        info = corpus_info(name)
-        corpus = Corpus(name, info.kind, info.labels, {"train": examples, "test": examples})
-        (root / name).mkdir(parents=True, exist_ok=True)
-        for split in ("train", "test"):
-            split_table(corpus, split, PreprocessConfig()).write_parquet(root / name / f"{split}.parquet")
-    return root
+    return write_tables(root, {"n2c2-2018": docs, "medrqe": nli, "n2c2-2019": sts})
 
 
 def toy_config(tmp: Path, encoder: Path, processed: Path, **overrides) -> TrainConfig:

@@ -8,16 +8,17 @@ import pytest
 from mtclin.tracking import compare, store
 from tests.tracking import sqlite_uri
 
-RUNS = [  # (schedule, corpora, seed, {metric: value})
+RUNS = [  # (schedule, corpora, seed, {metric: value}); dev-selection metrics (best/...) never count
     ("round_robin", "medrqe,n2c2-2019,i2b2-2010", 0,
-     {"best/score": 0.80, "best/medrqe/accuracy": 0.765, "best/n2c2-2019/pearson": 0.867, "best/i2b2-2010/f1": 0.895}),
-    ("round_robin", "medrqe,n2c2-2019,i2b2-2010", 1,  # a worse seed overall, though better on medrqe: not chosen
-     {"best/score": 0.70, "best/medrqe/accuracy": 0.90, "best/n2c2-2019/pearson": 0.5, "best/i2b2-2010/f1": 0.7}),
+     {"best/medrqe/accuracy": 0.99, "test/medrqe/accuracy": 0.765, "test/n2c2-2019/pearson": 0.867,
+      "test/i2b2-2010/f1": 0.895, "steps": 300}),
+    ("round_robin", "medrqe,n2c2-2019,i2b2-2010", 1,
+     {"test/medrqe/accuracy": 0.90, "test/n2c2-2019/pearson": 0.5, "test/i2b2-2010/f1": 0.7, "steps": 200}),
     ("loss_sum", "medrqe,n2c2-2019,i2b2-2010", 0,
-     {"best/score": 0.79, "best/medrqe/accuracy": 0.775, "best/n2c2-2019/pearson": 0.845, "best/i2b2-2010/f1": 0.906}),
-    ("single_task", "medrqe", 0, {"best/score": 0.801, "best/medrqe/accuracy": 0.801}),
-    ("single_task", "medrqe", 1, {"best/score": 0.78, "best/medrqe/accuracy": 0.78}),
-    ("single_task", "i2b2-2010", 0, {"best/score": 0.898, "best/i2b2-2010/f1": 0.898}),
+     {"test/medrqe/accuracy": 0.775, "test/n2c2-2019/pearson": 0.845, "test/i2b2-2010/f1": 0.906, "steps": 100}),
+    ("single_task", "medrqe", 0, {"test/medrqe/accuracy": 0.801, "steps": 50}),
+    ("single_task", "medrqe", 1, {"test/medrqe/accuracy": 0.78, "steps": 70}),
+    ("single_task", "i2b2-2010", 0, {"test/i2b2-2010/f1": 0.898, "steps": 40}),
 ]
 
 
@@ -30,16 +31,17 @@ def experiment(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     parent = client.create_run(experiment_id, run_name="baselines").info.run_id
     for schedule, corpora, seed, metrics in RUNS:
         run = client.create_run(experiment_id, tags={"mtclin.schedule": schedule, "mtclin.corpora": corpora,
-                                                     "mtclin.seed": str(seed), "mtclin.parent": parent})
+                                                     "mtclin.seed": str(seed), "mtclin.parent": parent,
+                                                     "mtclin.selection": "dev"})
         for key, value in metrics.items():
             client.log_metric(run.info.run_id, key, value)
         client.set_terminated(run.info.run_id)
     failed = client.create_run(experiment_id, tags={"mtclin.schedule": "single_task", "mtclin.corpora": "medrqe",
                                                     "mtclin.parent": parent})
-    client.log_metric(failed.info.run_id, "best/medrqe/accuracy", 0.99)
+    client.log_metric(failed.info.run_id, "test/medrqe/accuracy", 0.99)
     client.set_terminated(failed.info.run_id, "FAILED")
     stray = client.create_run(experiment_id, tags={"mtclin.schedule": "single_task", "mtclin.corpora": "medrqe"})
-    client.log_metric(stray.info.run_id, "best/medrqe/accuracy", 0.95)  # another sweep's run
+    client.log_metric(stray.info.run_id, "test/medrqe/accuracy", 0.95)  # another sweep's run
     client.set_terminated(stray.info.run_id)
     return uri, parent
 
@@ -50,25 +52,43 @@ def rows_by_corpus(experiment: tuple[str, str]) -> dict[str, Any]:
     return {r.corpus: r for r in compare.table2_rows(runs)}
 
 
-def test_rows_per_corpus(experiment: tuple[str, str]) -> None:
+def test_rows_per_corpus_are_test_means_over_seeds(experiment: tuple[str, str]) -> None:
     rows = rows_by_corpus(experiment)
     assert list(rows) == ["n2c2-2019", "medrqe", "i2b2-2010"]  # the paper's order
     medrqe = rows["medrqe"]
     assert medrqe.metric == "accuracy"
-    assert medrqe.values == {"round_robin": 0.765, "loss_sum": 0.775, "single_task": 0.801}
-    assert medrqe.single_task_runs == 2 and medrqe.delta == pytest.approx(-0.036)
-    assert rows["i2b2-2010"].values["round_robin"] == 0.895 and rows["i2b2-2010"].delta == pytest.approx(-0.003)
-    assert rows["n2c2-2019"].values["single_task"] is None and rows["n2c2-2019"].delta is None
+    assert {k: sorted(c.values) for k, c in medrqe.cells.items()} == {
+        "round_robin": [0.765, 0.90], "loss_sum": [0.775], "single_task": [0.78, 0.801]}
+    assert medrqe.mean("round_robin") == pytest.approx(0.8325)
+    assert medrqe.cells["round_robin"].sd == pytest.approx(0.0954594, abs=1e-6)
+    assert medrqe.cells["loss_sum"].sd is None
+    assert medrqe.delta == pytest.approx(0.8325 - 0.7905)
+    assert medrqe.cells["single_task"].mean_steps == 60 and medrqe.cells["round_robin"].mean_steps == 250
+    assert rows["i2b2-2010"].delta == pytest.approx(0.7975 - 0.898)
+    assert rows["n2c2-2019"].mean("single_task") is None and rows["n2c2-2019"].delta is None
 
 
 def test_markdown_in_points(experiment: tuple[str, str]) -> None:
-    table = compare.markdown(list(rows_by_corpus(experiment).values()))
+    table = compare.markdown(list(rows_by_corpus(experiment).values()), selection="dev")
     lines = table.splitlines()
-    assert lines[0] == ("| dataset | metric | MT round robin | MTL loss sum | best single-task | Δ (RR − single) "
-                        "| single-task runs |")
-    assert "| n2c2-2019 | pearson | 86.7 | 84.5 | – | – | 0 |" in lines
-    assert "| medrqe | accuracy | 76.5 | 77.5 | 80.1 | -3.6 | 2 |" in lines
-    assert "| i2b2-2010 | f1 | 89.5 | 90.6 | 89.8 | -0.3 | 1 |" in lines
+    assert lines[0].startswith("Model selection: best epoch on **dev**")
+    assert lines[2] == ("| dataset | metric | MT round robin | MTL loss sum | single-task | Δ (RR − single) "
+                        "| runs | mean steps |")
+    assert "| n2c2-2019 | pearson | 68.3 ± 26.0 | 84.5 | – | – | 2 / 1 / 0 | 250 / 100 / – |" in lines
+    assert "| medrqe | accuracy | 83.2 ± 9.5 | 77.5 | 79.0 ± 1.5 | +4.2 | 2 / 1 / 2 | 250 / 100 / 60 |" in lines
+    assert "| i2b2-2010 | f1 | 79.8 ± 13.8 | 90.6 | 89.8 | -10.1 | 2 / 1 / 1 | 250 / 100 / 40 |" in lines
+
+
+def test_paper_selection_is_labelled_and_never_mixed_with_dev() -> None:
+    assert "paper protocol" in compare.markdown([], selection="paper")
+
+    class Run:  # the two attributes table2_rows reads
+        def __init__(self, selection: str):
+            self.data = type("D", (), {"tags": {"mtclin.schedule": "single_task", "mtclin.corpora": "medrqe",
+                                                "mtclin.selection": selection}, "metrics": {}})()
+
+    with pytest.raises(ValueError, match="several selections"):
+        compare.table2_rows([Run("dev"), Run("paper")])
 
 
 def test_logged_as_artifacts(experiment: tuple[str, str]) -> None:
@@ -79,12 +99,12 @@ def test_logged_as_artifacts(experiment: tuple[str, str]) -> None:
     assert {a.path for a in client.list_artifacts(parent, "table2")} == {
         "table2/table2.md", "table2/table2.png", "table2/table2.json"}
     md = Path(client.download_artifacts(parent, "table2/table2.md")).read_text(encoding="utf-8")
-    assert md == compare.markdown(rows)
+    assert md == compare.markdown(rows, selection="dev")
     assert Path(client.download_artifacts(parent, "table2/table2.png")).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_without_a_parent_every_finished_run_counts(experiment: tuple[str, str]) -> None:
     uri, _ = experiment
     rows = {r.corpus: r for r in compare.table2_rows(compare.search_training_runs(uri=uri))}
-    assert rows["medrqe"].values["single_task"] == 0.95 and rows["medrqe"].single_task_runs == 3
+    assert sorted(rows["medrqe"].cells["single_task"].values) == [0.78, 0.801, 0.95]
     assert compare.search_training_runs(["no-such-experiment"], uri=uri) == []

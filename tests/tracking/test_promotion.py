@@ -20,9 +20,13 @@ class Registry:
         self.client, self.name, self.tmp = client, name, tmp
         client.create_registered_model(name)
 
-    def add(self, scores: dict[str, float]) -> str:
+    def add(self, scores: dict[str, float], data: str | None = "md5-a", selection: str = "dev") -> str:
+        """A version scored on processed data ``data`` (None: not recorded) under ``selection``."""
         values = {task: (PRIMARY[task], value) for task, value in scores.items()}
-        version = self.client.create_model_version(self.name, str(self.tmp), tags=metric_tags(values))
+        tags = metric_tags(values) | {"mtclin.selection": selection}
+        if data is not None:
+            tags |= {f"mtclin.data.{task}": data for task in scores}
+        version = self.client.create_model_version(self.name, str(self.tmp), tags=tags)
         self.client.set_registered_model_alias(self.name, CANDIDATE, version.version)
         return str(version.version)
 
@@ -109,3 +113,29 @@ def test_a_version_without_metric_tags_cannot_be_gated(reg: Registry) -> None:
     version = reg.client.create_model_version(reg.name, str(reg.tmp))
     with pytest.raises(ValueError, match="has no metric.<task>.<metric> tags"):
         promote(reg.name, version.version, client=reg.client)
+
+
+def test_scores_on_other_data_are_not_compared(reg: Registry) -> None:
+    v1 = reg.add({"i2b2-2010": 0.80, "medrqe": 0.70})
+    promote(reg.name, client=reg.client)
+    reg.add({"i2b2-2010": 0.95, "medrqe": 0.95}, data="md5-b")  # better, but on another test split
+    with pytest.raises(PromotionRefused, match=r"not comparable \(i2b2-2010: scored on other processed data "
+                                               r"\(md5-b… vs md5-a…\).*re-score production on the candidate's data"
+                                               r".*evaluate-model/local") as refused:
+        promote(reg.name, client=reg.client)
+    assert set(refused.value.decision.incomparable) == {"i2b2-2010", "medrqe"}
+    assert reg.alias(PRODUCTION) == v1
+    assert reg.tags(refused.value.decision.version)["promotion.incomparable"] == "i2b2-2010,medrqe"
+
+
+def test_unrecorded_data_or_another_selection_is_not_compared(reg: Registry) -> None:
+    reg.add({"medrqe": 0.70})
+    promote(reg.name, client=reg.client)
+    reg.add({"medrqe": 0.90}, data=None)
+    with pytest.raises(PromotionRefused, match="medrqe: processed-data version not recorded on the candidate"):
+        promote(reg.name, client=reg.client)
+    reg.add({"medrqe": 0.90}, selection="paper")
+    with pytest.raises(PromotionRefused, match="medrqe: selection paper vs dev"):
+        promote(reg.name, client=reg.client)
+    reg.add({"medrqe": 0.90})
+    assert promote(reg.name, client=reg.client).accepted

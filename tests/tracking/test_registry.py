@@ -32,7 +32,7 @@ def test_new_version_is_ready_with_alias_candidate_and_metric_tags(registered) -
     version = client.get_model_version_by_alias(NAME, registry.CANDIDATE)
     assert str(version.version) == str(done.model_version.version) == "1"
     assert version.status == "READY" and version.run_id == done.run_id
-    best = done.result.history[done.result.best_epoch]["metrics"]
+    best = done.result.test["metrics"]  # the selected model's test scores
     assert registry.version_metrics(version.tags) == {
         "n2c2-2018": ("f1", pytest.approx(best["n2c2-2018"]["f1"])),
         "medrqe": ("accuracy", pytest.approx(best["medrqe"]["accuracy"])),

@@ -36,7 +36,9 @@ def test_run_name_params_and_tags(tracked) -> None:
     assert params["schedule"] == "round_robin" and params["epochs"] == "2" and params["learning_rate"] == "5e-05"
     assert json.loads(params["corpora"]) == list(TOY_CORPORA)
     assert params["batch_sizes"] == "{}"
+    assert params["selection"] == "dev" and params["patience"] == "2"
     tags = run.data.tags
+    assert tags["mtclin.selection"] == "dev" and tags["mtclin.stopped_early"] == "false"
     assert tags["mtclin.schedule"] == "round_robin"
     assert tags["mtclin.corpora"] == ",".join(TOY_CORPORA)
     assert tags["mtclin.seed"] == "0"
@@ -62,6 +64,13 @@ def test_metrics_per_task_per_epoch(tracked) -> None:
     assert metrics["best/medrqe/accuracy"] == pytest.approx(best["metrics"]["medrqe"]["accuracy"])
     assert metrics["best/epoch"] == done.result.best_epoch
     assert not any("confusion" in k for k in metrics)
+    # the selected model on test, once: what Table 2 and the registry read
+    test = done.result.test
+    assert metrics["test/score"] == pytest.approx(test["score"])
+    assert metrics["test/n2c2-2018/f1"] == pytest.approx(test["metrics"]["n2c2-2018"]["f1"])
+    assert metrics["test/n2c2-2018/per_type/Drug/f1"] == pytest.approx(
+        test["metrics"]["n2c2-2018"]["per_type"]["Drug"]["f1"])
+    assert metrics["steps"] == done.result.steps and metrics["best/step"] == best["step"]
 
 
 def test_step_losses_and_system_metrics(tracked) -> None:
@@ -107,7 +116,7 @@ def test_metric_names_only_use_allowed_characters() -> None:
 def test_a_failing_training_fails_the_run(tmp_path: Path) -> None:
     uri = sqlite_uri(tmp_path)
 
-    def broken(config, on_step=None, on_epoch=None):
+    def broken(config, on_step=None, on_epoch=None, log=None):
         on_step(1, {"medrqe": 0.5})
         raise RuntimeError("out of memory")
 

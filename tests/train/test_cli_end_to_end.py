@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from mtclin.corpora.registry import CORPORA
@@ -43,12 +44,35 @@ def check_run(out: Path, done: subprocess.CompletedProcess) -> None:
         assert f"{corpus}:" in done.stdout  # per-task metrics printed
 
 
-def test_train_all_eight_heads_then_predict(processed: Path, tiny, tmp_path: Path):
+def test_train_all_eight_heads_then_predict_and_evaluate_on_the_releases(processed: Path, tiny, tmp_path: Path):
     _, model_dir = tiny
     out = tmp_path / "run"
     done = cli("train", "--corpora", "all", "--processed-dir", str(processed), "--encoder", str(model_dir),
                "--epochs", "1", "--schedule", "round_robin", "--output", str(out), "--no-progress")
     check_run(out, done)
+    assert "selection dev" in done.stdout and "test (selected model) i2b2-2010:" in done.stdout
+    test = json.loads((out / "test_metrics.json").read_text())
+    assert set(test["metrics"]) == set(CORPORA)
+    # `mtclin evaluate` on the raw releases scores exactly what training scored on the processed test split
+    data = processed.parent / "data"
+    for corpus in ("i2b2-2010", "medrqe", "n2c2-2019"):
+        done = cli("evaluate", "--model", str(out / "model"), "--corpus", corpus, "--data", str(data / corpus),
+                   "--json")
+        assert done.returncode == 0, done.stderr[-2000:]
+        report = json.loads(done.stdout)
+        assert report["split"] == "test" and report["problems"] == 0 and report["model_version"] is None
+        assert report["metrics"][corpus] == test["metrics"][corpus]
+    # dev of a release without one is the same carve-out preprocessing made
+    dev = json.loads(cli("evaluate", "--model", str(out / "model"), "--corpus", "medrqe", "--data",
+                         str(data / "medrqe"), "--split", "dev", "--json").stdout)
+    assert dev["examples"] == len(pl.read_parquet(processed / "medrqe" / "dev.parquet"))
+    human = cli("evaluate", "--model", str(out / "model"), "--corpus", "i2b2-2010", "--data", str(data / "i2b2-2010"))
+    assert "\ni2b2-2010: precision=" in human.stdout and "\n  problem: precision=" in human.stdout  # per type
+    wrong = cli("evaluate", "--model", str(out / "model"), "--corpus", "i2b2-2010", "--data", str(data / "i2b2-2010"),
+                "--task", "medrqe")
+    assert wrong.returncode == 2 and "task 'medrqe' is nli but corpus 'i2b2-2010' is ner" in wrong.stderr
+    missing = cli("evaluate", "--model", str(tmp_path), "--corpus", "medrqe", "--data", str(data / "medrqe"))
+    assert missing.returncode == 2 and "not a saved mtclin model directory" in missing.stderr
     request = json.dumps({"text": "Patient given aspirin 81 mg for chest pain."})
     served = subprocess.run([sys.executable, "-m", "mtclin.cli", "predict", "--model", str(out / "model")],
                             input=request + "\n", capture_output=True, text=True)

@@ -21,7 +21,7 @@ def test_round_robin_reaches_perfect_scores(toy_processed: Path, tiny, tmp_path:
     _, model_dir = tiny
     config = TrainConfig(corpora=TOY_CORPORA, processed_dir=str(toy_processed), output_dir=str(tmp_path / "run"),
                          encoder=str(model_dir), epochs=60, learning_rate=3e-3, ner_batch_size=5,
-                         pair_batch_size=5, dropout=0.0, seed=0, progress=False)
+                         pair_batch_size=5, dropout=0.0, seed=0, progress=False, patience=0)
     result = train(config)
     best = result.history[result.best_epoch]["metrics"]
     assert best["n2c2-2018"]["f1"] == 1.0

@@ -52,7 +52,7 @@ _TAGS = {
 
 def write(root: Path, *, seed: int = 0, scale: float = 1.0) -> dict[str, list[Document | Pair]]:
     """Write the three .jsonl files under ``root``/RELEASE_DIR; return the gold pairs per split as the reader
-    returns them (train = train file then dev file, in line order)."""
+    returns them (each split in line order)."""
     rng = rng_for("mednli", seed)
     folder = Path(root) / RELEASE_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,8 +67,8 @@ def write(root: Path, *, seed: int = 0, scale: float = 1.0) -> dict[str, list[Do
         lines = [json.dumps(_record(pair)) for pair in pairs]
         (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
         written[name] = pairs
-    return {"train": [*written["mli_train_v1.jsonl"], *written["mli_dev_v1.jsonl"]],
-            "test": list(written["mli_test_v1.jsonl"])}
+    return {"train": written["mli_train_v1.jsonl"], "dev": written["mli_dev_v1.jsonl"],
+            "test": written["mli_test_v1.jsonl"]}
 
 
 def _premise_pairs(rng: random.Random, *, canary: bool) -> list[Pair]:

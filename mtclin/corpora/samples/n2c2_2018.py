@@ -5,7 +5,10 @@ Each medication type has its own lexicon and typical context (a medication list 
 "for <Reason>"), so a model can learn them. Reproduced quirks: discontinuous Reasons (``T7\\tReason 100 104;
 113 128``), overlapping entities, spans crossing a line break (one fragment whose ``.ann`` text has a space for
 the newline, or two fragments split at the newline), relation lines ``R1\\tStrength-Drug Arg1:T2 Arg2:T1`` and
-MIMIC-style de-identification brackets.
+MIMIC-style de-identification brackets. The ``.ann`` text of a discontinuous entity takes the three forms of
+real releases: the fragments joined by a space (brat's), their plain concatenation where fragments touch
+(``T33\\tForm 4765 4771;4771 4781\\tTablet, Chewable``) and, for entities marked so, the covering text
+(``T4\\tDrug 15488 15501;15503 15511\\thydromorphone (Dilaudid``).
 
 Also home of :func:`render_markup`, the inline entity markup both BRAT sample writers build notes from.
 """
@@ -32,6 +35,7 @@ class Marked:
     types: tuple[str, ...]
     fragments: list[tuple[int, int]] = field(default_factory=list)
     reverse: bool = False  # list the fragments last-first in the .ann (a real quaero quirk)
+    covering: bool = False  # the .ann text is the covering text, first start to last end (a real n2c2 quirk)
 
 
 def render_markup(markup: str, base: int = 0) -> tuple[str, list[Marked]]:
@@ -39,7 +43,7 @@ def render_markup(markup: str, base: int = 0) -> tuple[str, list[Marked]]:
     order their first bracket opens (outer before inner). Syntax: ``⟦Drug:aspirin⟧``; nesting
     ``⟦DISO:cancer du ⟦ANAT:poumon⟧⟧``; one span, two types ``⟦DISO+LIVB:VIH⟧``; a discontinuous entity is
     a group key continued by ``⟦~key:...⟧``: ``⟦DISO~h:hépatite⟧ chronique ⟦~h:B⟧``; ``~key!`` lists its
-    fragments in reverse."""
+    fragments in reverse, ``~key^`` marks its ``.ann`` text as the covering text."""
     text: list[str] = []
     position = base
     stack: list[tuple[Marked, int]] = []
@@ -52,10 +56,10 @@ def render_markup(markup: str, base: int = 0) -> tuple[str, list[Marked]]:
             colon = markup.index(":", i)
             types, _, key = markup[i + 1:colon].partition("~")
             if types:
-                marked = Marked(tuple(types.split("+")), reverse=key.endswith("!"))
+                marked = Marked(tuple(types.split("+")), reverse=key.endswith("!"), covering=key.endswith("^"))
                 order.append(marked)
                 if key:
-                    groups[key.rstrip("!")] = marked
+                    groups[key.rstrip("!^")] = marked
             else:
                 marked = groups[key]
             stack.append((marked, position))
@@ -134,6 +138,12 @@ def _course_line(rng: random.Random) -> str:
         # the same, split by BRAT into two fragments at the line break (T80\tReason 17807 17824;17825 17837)
         lambda: (f"Rate control with {p(DRUGS, 'Drug')} for {OPEN}Reason~f:paroxysmal atrial{CLOSE}\n"
                  f"{OPEN}~f:fibrillation{CLOSE}, tolerated well."),
+        # touching fragments: the .ann text is their concatenation (T33\tForm 4765 4771;4771 4781)
+        lambda: (f"Switched {p(DRUGS, 'Drug')} to {OPEN}Form~t:Tablet{CLOSE}{OPEN}~t:, Chewable{CLOSE} "
+                 f"{p(ROUTES, 'Route')}."),
+        # a brand name in parentheses: the .ann text is the covering text (15488 15501;15503 15511)
+        lambda: (f"Pain controlled with {OPEN}Drug~h^:hydromorphone{CLOSE} ({OPEN}~h:Dilaudid{CLOSE}) "
+                 f"{p(ROUTES, 'Route')} for {p(REASONS, 'Reason')}."),
     ]
     return rng.choice(options)()
 
@@ -151,6 +161,19 @@ def _note(rng: random.Random, canary: bool) -> str:
     lines += [_medication_line(rng, n) for n in range(1, rng.randint(2, 4) + 1)]
     lines += ["", "Discharge Condition: stable.", ""]
     return "\n".join(lines)
+
+
+def _text_bound(entity: Entity, item: Marked, text: str) -> str:
+    """The ``.ann`` line of ``entity`` (declared by ``item``), its text in the form a real release uses."""
+    line = format_text_bound(entity, text)
+    fragments = entity.fragments
+    if item.covering:
+        surface = text[min(s for s, _ in fragments):max(e for _, e in fragments)]
+    elif len(fragments) > 1 and all(a[1] == b[0] for a, b in zip(fragments, fragments[1:])):
+        surface = "".join(text[s:e] for s, e in fragments)
+    else:
+        return line
+    return line.rsplit("\t", 1)[0] + "\t" + surface.replace("\n", " ").replace("\r", " ")
 
 
 def _relations(listed: list[Entity], text: str) -> list[str]:
@@ -180,7 +203,8 @@ def write(root: Path, *, seed: int = 0, scale: float = 1.0) -> dict[str, list[Do
             name = str(next(names))
             text, marked = render_markup(_note(rng, canary=index % 3 == 0))
             listed = entities_of(marked)
-            ann = [format_text_bound(entity, text) for entity in listed] + _relations(listed, text)
+            declared = [item for item in marked for _ in item.types]  # the Marked of each listed entity
+            ann = [_text_bound(e, item, text) for e, item in zip(listed, declared)] + _relations(listed, text)
             (folder / f"{name}.txt").write_text(text, encoding="utf-8", newline="")
             (folder / f"{name}.ann").write_text("\n".join(ann) + "\n", encoding="utf-8", newline="")
             documents.append(gold_document((folders[split] / name).as_posix(), text, listed))

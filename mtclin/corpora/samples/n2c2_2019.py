@@ -4,6 +4,11 @@
 Every sentence is a template family filled with three slots. Similarity is graded overlap: the same slots
 reworded by another template of the family score 5, each changed slot costs one point (4, 3, 2), and a sentence
 of another family is unrelated (0-1). Scores get +-0.5 annotator noise and one decimal, like the release.
+
+Written as the release is: tab-separated with CSV quoting, about half the sentences wrapped in ``"..."`` (every
+one that holds a quote, which is then doubled: some sentences quote what the patient said), CRLF line ends and
+no newline after the last line of the test and gold files. The train file keeps a final CRLF so that a line
+appended to it (as the pipeline tests do to change the data) stays a row of its own.
 """
 
 from __future__ import annotations
@@ -54,18 +59,30 @@ def write(root: Path, *, seed: int = 0, scale: float = 1.0) -> dict[str, list[Do
             a, b, score = _pair(rng)
             if index % 12 == 5:
                 a = with_canary(a)
+            if index % 10 == 3:
+                a = f'{a} Patient said "understood".'
             pairs.append(Pair(f"{split}-{index + 1}", a, b, score=score))
         gold[split] = list(pairs)
+        # rows cycle through: both sentences quoted, sentence1 only, neither, sentence2 only
+        sentences = [f"{_quoted(p.a, i % 4 < 2)}\t{_quoted(p.b, i % 4 in (0, 3))}" for i, p in enumerate(pairs)]
         if split == "train":
-            _write_lines(root / TRAIN_FILE, [f"{p.a}\t{p.b}\t{p.score:.1f}" for p in pairs])
+            _write_lines(root / TRAIN_FILE, [f"{row}\t{p.score:.1f}" for row, p in zip(sentences, pairs)], "\r\n")
         else:
-            _write_lines(root / TEST_FILE, [f"{p.a}\t{p.b}" for p in pairs])
+            _write_lines(root / TEST_FILE, sentences)
             _write_lines(root / GOLD_FILE, [f"{p.score:.1f}" for p in pairs])
     return gold
 
 
-def _write_lines(path: Path, lines: list[str]) -> None:
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+def _quoted(sentence: str, quote: bool) -> str:
+    """The sentence as a CSV field: quoted (a quote inside doubled) when ``quote`` or when it holds a quote."""
+    if quote or '"' in sentence:
+        return '"' + sentence.replace('"', '""') + '"'
+    return sentence
+
+
+def _write_lines(path: Path, lines: list[str], end: str = "") -> None:
+    # CRLF line ends, none after the last line unless ``end`` (the release has none)
+    path.write_bytes(("\r\n".join(lines) + end).encode("utf-8"))
 
 
 def _pair(rng: random.Random) -> tuple[str, str, float]:

@@ -1,7 +1,7 @@
 """Sample QUAERO French Medical corpus: French drug-leaflet (EMEA) and title (MEDLINE) files in BRAT.
 
-Writes ``QUAERO_FrenchMed/corpus/{train,dev,test}/{EMEA,MEDLINE}/*.txt,*.ann`` under ``root``; the gold "train"
-split is the official train + dev (as the reader merges them). Each semantic group has its own lexicon and
+Writes ``QUAERO_FrenchMed/corpus/{train,dev,test}/{EMEA,MEDLINE}/*.txt,*.ann`` under ``root``; the gold splits
+are the official folders. Each semantic group has its own lexicon and
 contexts. Reproduced quirks of the real release: nested entities (DISO containing ANAT, CHEM inside CHEM), one
 span with two types (``VIH``: DISO and LIVB), discontinuous entities (``hépatite ... B``), one listed with its
 fragments last-first, EMEA sub-documents ``<n>_<k>.txt`` beginning with blank lines, tokenised text (``l ’``),
@@ -123,9 +123,9 @@ def write(root: Path, *, seed: int = 0, scale: float = 1.0) -> dict[str, list[Do
             for official, (leaflets, titles) in {"train": (3, 12), "dev": (1, 4), "test": (1, 6)}.items()}
     leaflets = iter(rng.sample(range(100, 10_000), sum(n for n, _ in plan.values())))
     pmids = iter(rng.sample(range(1_000_000, 30_000_000), sum(m for _, m in plan.values())))
-    documents: dict[str, list[Document | Pair]] = {"train": [], "test": []}
+    documents: dict[str, list[Document | Pair]] = {official: [] for official in plan}
     for official, (n_leaflets, n_titles) in plan.items():
-        ours = "test" if official == "test" else "train"
+        ours = official
         for _ in range(n_leaflets):
             number, drug = next(leaflets), rng.choice(DRUG_NAMES)
             for part in range(1, rng.randint(2, 4) + 1):
@@ -140,5 +140,5 @@ def write(root: Path, *, seed: int = 0, scale: float = 1.0) -> dict[str, list[Do
             text, listed = _capitalised(text), entities_of(marked)
             _write(Path(root) / folder, pmid, text, listed)
             documents[ours].append(gold_document((folder / pmid).as_posix(), text, listed))
-    # the reader returns documents sorted by id (dev's paths sort before train's)
+    # the reader returns documents sorted by id
     return {split: sorted(docs, key=lambda d: d.id) for split, docs in documents.items()}

@@ -1,0 +1,17 @@
+"""Evaluation results as short markdown tables (for Prefect artifacts and run summaries): names and numbers only."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from mtclin.tasks import task_for_corpus
+
+
+def metrics_markdown(result: Mapping[str, Any], header: str = "") -> str:
+    """``{"metrics": {task: {...}}, "score"}`` as a table of each task's primary metric and the mean."""
+    lines = ["| task | metric | value |", "|---|---|---|"]
+    for name, values in result["metrics"].items():
+        metric = task_for_corpus(name).primary_metric
+        lines.append(f"| {name} | {metric} | {values[metric]:.4f} |")
+    lines.append(f"| **mean** | primary | {result['score']:.4f} |")
+    return (f"{header}\n\n" if header else "") + "\n".join(lines)
