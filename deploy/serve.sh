@@ -28,7 +28,7 @@ wait_for "$PREFECT_API_URL/health" prefect-server
 wait_for "http://127.0.0.1:$MLFLOW_PORT/health" mlflow-server
 
 "$BIN/prefect" work-pool inspect mtclin-local >/dev/null 2>&1 || "$BIN/prefect" work-pool create mtclin-local --type process >/dev/null
-"$BIN/prefect" --no-prompt deploy --name train-multitask/local --name train-baselines/local --name promote-model/local --name evaluate-model/local >"$STATE/deploy.log" 2>&1 \
+"$BIN/prefect" --no-prompt deploy --name train-multitask/local --name train-baselines/local --name promote-model/local --name evaluate-model/local --name learning-curve/local >"$STATE/deploy.log" 2>&1 \
   || { cat "$STATE/deploy.log" >&2; exit 1; }
 MLFLOW_TRACKING_URI=http://127.0.0.1:$MLFLOW_PORT start_service "$STATE" prefect-worker "$BIN/prefect" worker start \
   --pool mtclin-local

@@ -18,11 +18,13 @@ from mtclin.train.config import TrainConfig
 
 
 @task(name="train-one", cache_policy=NO_CACHE, task_run_name="train-{label}")
-def train_one(config: TrainConfig, label: str, parent: str, experiment: str, uri: str, project: Path) -> str:
+def train_one(config: TrainConfig, label: str, parent: str, experiment: str, uri: str, project: Path,
+              init_dir: Path | None = None) -> str:
     from mtclin.tracking.runs import track_training
 
     logger = get_run_logger()
-    tracked = track_training(config, experiment, uri, parent=parent, root=project, log=logger.info)
+    tracked = track_training(config, experiment, uri, parent=parent, root=project, log=logger.info,
+                             init_dir=init_dir)
     result = tracked.result
     logger.info("%s: %d steps%s, selected epoch %d, test score %.4f", label, result.steps,
                 " (stopped early)" if result.stopped_early else "", result.best_epoch,

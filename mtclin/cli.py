@@ -66,10 +66,19 @@ def _train_config(args: argparse.Namespace):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
     from mtclin.train.loop import train
 
     config = _train_config(args)
-    result = train(config, resume=not args.no_resume)
+    if config.init.startswith("models:/"):
+        from mtclin.tracking.fetch import local_model
+
+        fetched = local_model(config.init)
+    else:
+        fetched = nullcontext(None)
+    with fetched as ref:
+        result = train(config, resume=not args.no_resume, init_dir=ref.path if ref is not None else None)
     def show(label: str, metrics: dict, score: float) -> None:
         for task, values in metrics.items():
             print(f"{label} {task}: {({k: round(v, 4) for k, v in values.items() if isinstance(v, float)})}")
@@ -82,6 +91,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
           f"selection {result.selection}; model: {result.model_dir}")
     if result.test is not None:
         show("test (selected model)", result.test["metrics"], result.test["score"])
+        for task, kept in result.test.get("retention", {}).items():
+            print(f"carried task {task} (not trained): test {kept['metric']} {kept['before']:.4f} -> "
+                  f"{kept['after']:.4f} ({kept['delta']:+.4f})")
     return 0
 
 

@@ -27,13 +27,15 @@ def processed_versions(project_dir: Path, corpora: Sequence[str]) -> dict[str, s
     return out
 
 
-# settings that change how a run reports, not what it computes
-_NOT_IN_KEY = ("output_dir", "progress", "log_every_steps", "log_every_seconds")
+# settings that change where a run writes, how it reports or when it stops, not what each step computes: a run
+# stopped at 4 epochs continues in the same directory when asked for 8
+_NOT_IN_KEY = ("output_dir", "progress", "log_every_steps", "log_every_seconds", "epochs", "patience", "max_steps",
+               "checkpoint_every", "keep_checkpoints")
 
 
 def run_key(config: Mapping[str, Any], data_versions: Mapping[str, str],
             defaults: Mapping[str, Any] | None = None) -> str:
-    """A short stable hash of the config (minus where it writes and how it reports) and the data versions.
+    """A short stable hash of the config (minus where it writes, how it reports, when it stops) and the data versions.
     With ``defaults``, settings left at their default are left out, so a setting added to mtclin later does not
     move existing runs to new directories (their checkpoints stay resumable)."""
     relevant = {k: v for k, v in config.items() if k not in _NOT_IN_KEY

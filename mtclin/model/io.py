@@ -93,6 +93,33 @@ def build_model(encoder: str, tasks: Sequence[TaskSpec], dropout: float = 0.1):
     return model, tokenizer
 
 
+def build_model_from(model_dir: Path, tasks: Sequence[TaskSpec], dropout: float = 0.1, keep_heads: bool = False
+                     ) -> tuple[MultiTaskModel, Any, list[TaskSpec]]:
+    """A model on a trained model's encoder (and tokenizer): fresh heads for ``tasks``; with ``keep_heads``, the
+    saved head of a task of the same name, kind and labels, and every other saved task with its head. Returns
+    ``(model, tokenizer, all its tasks)``: ``tasks`` first, then the kept ones."""
+    from transformers import AutoModel, AutoTokenizer
+
+    model_dir = Path(model_dir)
+    old = {t.name: t for t in load_meta(model_dir).tasks}
+    wanted = {t.name for t in tasks}
+    all_tasks = list(tasks) + ([t for name, t in old.items() if name not in wanted] if keep_heads else [])
+    encoder = AutoModel.from_pretrained(model_dir / "encoder", hidden_dropout_prob=dropout,
+                                        attention_probs_dropout_prob=dropout)
+    model = MultiTaskModel(encoder, all_tasks, dropout)
+    if keep_heads:
+        state = load_file(model_dir / "heads.safetensors")
+        for task in all_tasks:
+            if old.get(task.name) == task:  # same kind and labels: the saved head fits
+                model.heads[task.name].load_state_dict(_head_state(state, task.name))
+    return model, AutoTokenizer.from_pretrained(model_dir / "tokenizer"), all_tasks
+
+
+def _head_state(state: dict[str, torch.Tensor], task: str) -> dict[str, torch.Tensor]:
+    """One head's parameters from heads.safetensors (keys "<task>.<param>")."""
+    return {k.split(".", 1)[1]: v for k, v in state.items() if k.split(".", 1)[0] == task}
+
+
 def save_model(model: MultiTaskModel, tokenizer, out_dir: Path, meta: ModelMeta) -> Path:
     """Write the model directory atomically (a temp sibling renamed into place); returns ``out_dir``."""
     out_dir = Path(out_dir)
@@ -136,6 +163,6 @@ def load_model(model_dir: Path, device: str | torch.device = "cpu"):
     model = MultiTaskModel(encoder, meta.tasks)
     state = load_file(model_dir / "heads.safetensors")
     for task, head in model.heads.items():
-        head.load_state_dict({k.split(".", 1)[1]: v for k, v in state.items() if k.split(".", 1)[0] == task})
+        head.load_state_dict(_head_state(state, task))
     tokenizer = AutoTokenizer.from_pretrained(model_dir / "tokenizer")
     return model.to(device).eval(), tokenizer, meta

@@ -11,6 +11,7 @@ test for ``selection: paper`` (param ``selection``, tag ``mtclin.selection``):
     <task>/loss                         mean training loss of the last N optimisation steps (step = global step)
     best/<task>/<metric>, best/score, best/epoch, best/step   the selected epoch's selection-split values, once
     test/<task>/<metric>, test/score    the selected model on test, scored once (what Table 2 and the registry use)
+    retention/<task>/{before,after,delta}   started from a model with keep_heads: its carried tasks' test primary
     steps                               optimisation steps the run took (early stopping included)
 No note text reaches MLflow: names are built from task, metric and label names only.
 """
@@ -35,6 +36,7 @@ from mtclin.tracking import lineage, plots, store
 
 SCHEDULE_TAG, CORPORA_TAG, SEED_TAG, PARENT_TAG = "mtclin.schedule", "mtclin.corpora", "mtclin.seed", "mtclin.parent"
 SELECTION_TAG = "mtclin.selection"  # dev | paper: how the reported epoch was chosen
+INIT_TAG, FRACTION_TAG = "mtclin.init", "mtclin.train_fraction"  # the model a run started from; its train share
 DATA_TAG = "mtclin.data."  # model-version tag prefix: mtclin.data.<corpus> = its processed data's DVC hashes
 SINGLE_TASK = "single_task"  # the schedule tag of a one-corpus run, whatever its config.schedule
 _UNSAFE = re.compile(r"[^\w.\- :/]")  # characters MLflow refuses in metric names
@@ -70,7 +72,9 @@ def config_params(config: Any) -> dict[str, str]:
 
 def run_tags(config: Any, parent: str | None = None) -> dict[str, str]:
     tags = {SCHEDULE_TAG: schedule_of(config), CORPORA_TAG: ",".join(config.corpora), SEED_TAG: str(config.seed),
-            SELECTION_TAG: config.selection}
+            SELECTION_TAG: config.selection, FRACTION_TAG: repr(float(config.train_fraction))}
+    if config.init:
+        tags[INIT_TAG] = config.init
     if parent:
         tags[PARENT_TAG] = parent
         tags["mlflow.parentRunId"] = parent  # nests the run under its parent in the MLflow UI
@@ -205,6 +209,8 @@ class TrainingRun:
                    "steps": float(result.steps)}
         if result.test is not None:
             values["test/score"] = float(result.test["score"])
+            for task, kept in result.test.get("retention", {}).items():  # carried tasks, before/after
+                values |= {f"retention/{task}/{k}": float(kept[k]) for k in ("before", "after", "delta")}
             for task, metrics in result.test["metrics"].items():
                 values.update({f"test/{k}": v for k, v in task_metrics(task, metrics).items()})
         log_metrics(self.client, self.run_id, values, result.best_epoch)
@@ -238,18 +244,18 @@ class TrackedTraining:
 def track_training(config: Any, experiment: str = store.DEFAULT_EXPERIMENT, uri: str | None = None,
                    parent: str | None = None, register: bool = False, model_name: str = store.DEFAULT_MODEL_NAME,
                    log_every: int = 50, system_metrics: bool = True, root: Path | None = None,
-                   train_fn: Callable[..., Any] | None = None, log: Callable[[str], None] | None = None
-                   ) -> TrackedTraining:
+                   train_fn: Callable[..., Any] | None = None, log: Callable[[str], None] | None = None,
+                   init_dir: Path | None = None) -> TrackedTraining:
     """Train ``config`` inside a logged run; with ``register``, log the selected model and register it as a
     new version of ``model_name`` with alias ``candidate`` (a failed registration fails the run). ``log``: where
-    training's progress lines go (e.g. the Prefect run logger)."""
+    training's progress lines go (e.g. the Prefect run logger); ``init_dir``: ``config.init`` fetched locally."""
     from mtclin.tracking import registry
 
     if train_fn is None:
         from mtclin.train.loop import train as train_fn
     uri = uri or store.tracking_uri(root)
     with start_training_run(config, experiment, uri, parent, log_every, system_metrics, root) as run:
-        result = train_fn(config, on_step=run.on_step, on_epoch=run.on_epoch, log=log)
+        result = train_fn(config, on_step=run.on_step, on_epoch=run.on_epoch, log=log, init_dir=init_dir)
         primary = run.finish(result)
         version = None
         if register:

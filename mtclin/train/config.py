@@ -31,6 +31,10 @@ class TrainConfig:
     processed_dir: str = setting("processed", "processed/<corpus>/{train,dev,test}.parquet (DVC stage outputs)")
     output_dir: str = setting("runs/default", "checkpoints/, model/ (selected epoch), metrics.json")
     encoder: str = setting("minilm", "HF model id or local path; 'minilm' = the packaged MiniLM-L6 BERT")
+    init: str = setting("", "start from a trained model's encoder: a model directory or models:/NAME@ALIAS "
+                            "(replaces encoder)")
+    keep_heads: bool = setting(False, "with init: keep its heads (old tasks are carried along, not trained, "
+                                      "and their test loss is reported)")
     schedule: str = setting("round_robin", "round_robin is the paper's; see mtclin.train.schedules")
     temperature: float = setting(2.0, "only for schedule=temperature: sampling ∝ batches^(1/T)")
     epochs: int = setting(3, "the most epochs; patience may stop sooner")
@@ -55,6 +59,8 @@ class TrainConfig:
     max_steps: int = setting(0, "stop after this many steps in total (0: run all epochs); a checkpoint is written")
     eval_batch_size: int = setting(64, "sequences per evaluation batch (no gradients: larger than training's)")
     limit_train: int = setting(0, "use only the first N train rows per task (0: all); quick runs and tests")
+    train_fraction: float = setting(1.0, "train on a seeded share of each task's train split (documents for NER): "
+                                         "learning curves")
     limit_eval: int = setting(0, "use only the first N dev/test rows per task (0: all)")
     progress: bool = setting(True, "tqdm progress bar (rank 0 only)")
     log_every_steps: int = setting(100, "progress lines to the run's log (Prefect) every N steps...")

@@ -7,28 +7,24 @@ Run under ``torchrun --nproc_per_node N`` for data parallelism: every rank plans
 from __future__ import annotations
 
 import json
-import os
-import random
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
-import numpy as np
 import torch
 import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel
 
-from mtclin.data.collate import LengthBucketSampler
-from mtclin.data.task_data import TaskData, encode_task, load_rows
 from mtclin.evaluate.run import evaluate_task, overall_score
 from mtclin.evaluate.saved import evaluate_saved_model
-from mtclin.model.io import ModelMeta, build_model, resolve_device, save_model
-from mtclin.tasks import TaskSpec, task_for_corpus
+from mtclin.model.io import save_model
+from mtclin.tasks import task_for_corpus
 from mtclin.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from mtclin.train.config import TrainConfig, selection_splits
 from mtclin.train.progress import ProgressReporter
-from mtclin.train.schedules import plan_epoch
+from mtclin.train.session import Session, seeded_share, set_up
+
+__all__ = ["TrainResult", "optimisation_step", "seeded_share", "train"]
 
 StepHook = Callable[[int, dict[str, float]], None]  # (global step, {task: loss})
 EpochHook = Callable[[int, dict[str, dict[str, Any]]], None]  # (epoch, {task: metrics on the selection split})
@@ -49,54 +45,6 @@ class TrainResult:
     selection: str = "dev"
 
 
-def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
-    """bf16 where the GPU supports it, else fp16 (with loss scaling); no autocast on CPU."""
-    if not enabled or device.type != "cuda":
-        return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-
-class TaskStream:
-    """One task's batches, epoch after epoch: a task that runs out restarts with a fresh shuffle, so smaller tasks
-    cycle while the largest defines the epoch (paper, Algorithm 1). State: (epoch, position)."""
-
-    def __init__(self, sampler: LengthBucketSampler):
-        self.sampler = sampler
-        self.epoch, self.position = 0, 0
-        self._batches = sampler.batches(0)
-
-    def __len__(self) -> int:
-        return len(self._batches)
-
-    def next(self) -> list[int]:
-        if self.position >= len(self._batches):
-            self.epoch, self.position = self.epoch + 1, 0
-            self._batches = self.sampler.batches(self.epoch)
-        self.position += 1
-        return self._batches[self.position - 1]
-
-    def state(self) -> dict[str, int]:
-        return {"epoch": self.epoch, "position": self.position}
-
-    def restore(self, state: dict[str, int]) -> None:
-        self.epoch, self.position = state["epoch"], state["position"]
-        self._batches = self.sampler.batches(self.epoch)
-
-
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def _distributed() -> tuple[int, int]:
-    """(rank, world size); initialises the process group when launched by torchrun."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return (dist.get_rank(), world) if world > 1 else (0, 1)
-
-
 def _global_mean(value: torch.Tensor, world: int) -> float:
     """A loss averaged over ranks, for logging (each rank only sees its share of the batch)."""
     if world > 1:
@@ -104,12 +52,6 @@ def _global_mean(value: torch.Tensor, world: int) -> float:
         dist.all_reduce(value)
         value /= world
     return value.item()
-
-
-def shard(batch: list[int], rank: int, world: int) -> list[int]:
-    """This rank's share of a global batch (a batch smaller than the world repeats examples, never empty)."""
-    part = batch[rank::world]
-    return part or [batch[rank % len(batch)]]
 
 
 def optimisation_step(net: torch.nn.Module, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
@@ -138,84 +80,6 @@ def optimisation_step(net: torch.nn.Module, model: torch.nn.Module, optimizer: t
     else:
         optimizer.step()
     return losses
-
-
-def load_task_data(config: TrainConfig, tokenizer: Any, splits: Sequence[str]) -> dict[str, TaskData]:
-    """Every task's rows of ``splits`` (concatenated in that order), encoded."""
-    limit = config.limit_train if "train" in splits else config.limit_eval
-    out = {}
-    for corpus in config.corpora:
-        spec = task_for_corpus(corpus)
-        rows = [row for split in splits for row in load_rows(Path(config.processed_dir), corpus, split, limit)]
-        if not rows:
-            raise ValueError(f"{config.processed_dir}/{corpus}/{'+'.join(splits)}.parquet has no rows")
-        out[corpus] = encode_task(spec, rows, tokenizer, config.max_length_for(corpus, spec.kind), config.stride)
-    return out
-
-
-@dataclass
-class Session:
-    """What one training call sets up once: where it runs, the model, the data and the optimiser state."""
-
-    config: TrainConfig
-    rank: int
-    world: int
-    device: torch.device
-    tasks: list[TaskSpec]
-    model: torch.nn.Module
-    net: torch.nn.Module  # the DDP wrapper of model, or model itself
-    tokenizer: Any
-    train_data: dict[str, TaskData]
-    select_data: dict[str, TaskData]
-    streams: dict[str, TaskStream]
-    optimizer: torch.optim.Optimizer
-    scaler: torch.amp.GradScaler | None
-    dtype: torch.dtype | None
-    meta: ModelMeta
-
-    @property
-    def out_dir(self) -> Path:
-        return Path(self.config.output_dir)
-
-    def next_batch(self, name: str) -> dict[str, torch.Tensor]:
-        indices = shard(self.streams[name].next(), self.rank, self.world)  # this rank's share of the global batch
-        batch = self.train_data[name].collate(indices, self.tokenizer.pad_token_id)
-        return {k: v.to(self.device) for k, v in batch.items()}
-
-    def plan(self, epoch: int) -> list[tuple[str, ...]]:
-        return plan_epoch(self.config.schedule, {n: len(s) for n, s in self.streams.items()}, self.config.seed,
-                          epoch, self.config.temperature)
-
-
-def set_up(config: TrainConfig) -> Session:
-    """Device, seeds, model, tokenizer, encoded data, batch streams, optimiser (and DDP when under torchrun)."""
-    train_splits, select_split = selection_splits(config.selection)
-    rank, world = _distributed()
-    device = resolve_device(config.device)
-    if device.type == "cuda" and world > 1:
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        torch.cuda.set_device(device)
-    _seed_everything(config.seed)
-    tasks = [task_for_corpus(c) for c in config.corpora]
-    model, tokenizer = build_model(config.encoder, tasks, config.dropout)
-    model.to(device)
-    train_data = load_task_data(config, tokenizer, train_splits)
-    select_data = load_task_data(config, tokenizer, (select_split,))
-    streams = {
-        name: TaskStream(LengthBucketSampler(data.lengths, config.batch_size(name, data.spec.kind),
-                                             shuffle=True, seed=config.seed + i))
-        for i, (name, data) in enumerate(train_data.items())
-    }
-    # every parameter is trained, heads included (the paper's code left the heads out of the optimizer)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    dtype = amp_dtype(device, config.amp)
-    scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
-    # heads a step does not use get no gradient: DDP must be told (every rank skips the same heads)
-    net = DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
-    meta = ModelMeta(tuple(tasks), config.max_length, config.stride, config.pair_max_length, config.encoder,
-                     max_lengths={t.name: config.max_length_for(t.name, t.kind) for t in tasks})
-    return Session(config, rank, world, device, tasks, model, net, tokenizer, train_data, select_data, streams,
-                   optimizer, scaler, dtype, meta)
 
 
 def fresh_state() -> dict[str, Any]:
@@ -289,23 +153,38 @@ def end_epoch(s: Session, state: dict[str, Any], on_epoch: EpochHook | None) -> 
 
 def score_test(s: Session, state: dict[str, Any]) -> dict[str, Any]:
     """The selected model's test metrics, scored once from the saved model directory (the artifact that gets
-    registered). ``paper`` selection chose the epoch on test: its metrics are that epoch's."""
-    if s.config.selection == "paper":
+    registered). ``paper`` selection chose the epoch on test: its metrics are that epoch's. Carried tasks (init
+    with keep_heads) are scored before and after: ``retention`` says what training the others cost them."""
+    config = s.config
+    if config.selection == "paper":
         best = next(h for h in state["history"] if h["epoch"] == state["best"]["epoch"])
-        return {"metrics": best["metrics"], "score": best["score"]}
-    return evaluate_saved_model(s.out_dir / "model", Path(s.config.processed_dir), s.config.corpora,
-                                s.config.limit_eval, s.config.eval_batch_size, str(s.device), split="test")
+        out = {"metrics": best["metrics"], "score": best["score"]}
+    else:
+        out = evaluate_saved_model(s.out_dir / "model", Path(config.processed_dir), config.corpora,
+                                   config.limit_eval, config.eval_batch_size, str(s.device), split="test")
+    carried = [t.name for t in s.carried if (Path(config.processed_dir) / t.name / "test.parquet").is_file()]
+    if carried and s.init_dir is not None:
+        scores = {when: evaluate_saved_model(where, Path(config.processed_dir), carried, config.limit_eval,
+                                             config.eval_batch_size, str(s.device))["metrics"]
+                  for when, where in (("before", s.init_dir), ("after", s.out_dir / "model"))}
+        out["retention"] = {}
+        for name in carried:
+            metric = task_for_corpus(name).primary_metric
+            before, after = scores["before"][name][metric], scores["after"][name][metric]
+            out["retention"][name] = {"metric": metric, "before": before, "after": after, "delta": after - before}
+    return out
 
 
 def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochHook | None = None,
-          resume: bool = True, log: Callable[[str], None] | None = None) -> TrainResult:
+          resume: bool = True, log: Callable[[str], None] | None = None, init_dir: Path | None = None
+          ) -> TrainResult:
     """Train ``config.corpora``' tasks jointly (one corpus: single-task fine-tuning). After each epoch every task
     is scored on the selection split (``dev``; ``test`` for ``selection="paper"``) and the best epoch's model is
     kept (mean of the tasks' primary metrics); ``patience`` epochs without a better score stop training. The kept
     model is then scored on test once. Resumes from ``output_dir/checkpoints`` when a checkpoint exists and
     ``resume``. ``log``: a sink for progress lines (every ``log_every_steps`` steps and at least every
-    ``log_every_seconds``)."""
-    s = set_up(config)
+    ``log_every_seconds``). ``init_dir``: ``config.init`` fetched to a directory (see :func:`set_up`)."""
+    s = set_up(config, init_dir)
     ckpt_dir = s.out_dir / "checkpoints"
     state = restore(s, ckpt_dir) if resume else fresh_state()
     start_step = state["step"]

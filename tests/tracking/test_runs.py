@@ -116,7 +116,7 @@ def test_metric_names_only_use_allowed_characters() -> None:
 def test_a_failing_training_fails_the_run(tmp_path: Path) -> None:
     uri = sqlite_uri(tmp_path)
 
-    def broken(config, on_step=None, on_epoch=None, log=None):
+    def broken(config, on_step=None, on_epoch=None, log=None, init_dir=None):
         on_step(1, {"medrqe": 0.5})
         raise RuntimeError("out of memory")
 

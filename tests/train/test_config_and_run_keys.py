@@ -48,6 +48,7 @@ def test_run_key_ignores_defaults_and_reporting_but_not_results() -> None:
     data = {"medrqe": "md5-a"}
     base = run_key(TrainConfig(epochs=5).to_dict(), data, defaults)
     assert run_key(TrainConfig(epochs=5, progress=False, log_every_steps=7).to_dict(), data, defaults) == base
+    assert run_key(TrainConfig(epochs=8, patience=1).to_dict(), data, defaults) == base  # when it stops
     # a setting that predates the key (absent from an old config dict) at its default keeps the same key
     old = {k: v for k, v in TrainConfig(epochs=5).to_dict().items() if k != "patience"}
     assert run_key(old, data, defaults) == base

@@ -1,0 +1,70 @@
+"""Flow `learning-curve`: is a trained (multitask) encoder a better start for a corpus with little data?
+
+The corpus is trained on growing shares of its train split (seeded; whole documents for NER) x seeds, once from
+the plain encoder and once from the encoder of ``init`` (a model directory or ``models:/NAME@ALIAS``, its heads
+dropped), every run selected on dev and scored on test once; all runs are children of one MLflow run that gets the
+curve (table + plot). Runs resume from their checkpoints, like the baselines grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows.baselines import train_one
+from flows.train_multitask import preprocess, validate
+from mtclin.train.config import TrainConfig
+
+
+@task(name="curve", cache_policy=NO_CACHE)
+def curve(parent: str, uri: str, corpus: str, init: str) -> str:
+    from mtclin.tracking.compare import search_training_runs
+    from mtclin.tracking.curves import log_curve, markdown
+
+    points = log_curve(parent, search_training_runs(uri=uri, parent=parent), corpus, init, uri)
+    return markdown(points, corpus, init)
+
+
+@flow(name="learning-curve")
+def learning_curve(corpus: str, init: str = "models:/mt-clinical-bert@production",
+                   fractions: list[float] = [0.05, 0.1, 0.25, 0.5, 1.0], seeds: list[int] = [0],
+                   encoder: str = "minilm", epochs: int = 8, patience: int = 2, learning_rate: float = 5e-5,
+                   max_length: int = 128, limit_eval: int = 0, device: str = "auto", project_dir: str = ".",
+                   experiment: str = "mt-clinical-bert") -> dict[str, Any]:
+    """Train ``corpus`` on each share in ``fractions`` and each seed, from ``encoder`` and from ``init``."""
+    from mtclin.run_dirs import keyed_run
+    from mtclin.tracking import store
+    from mtclin.tracking.fetch import local_model
+    from mtclin.tracking.runs import start_parent_run
+
+    logger = get_run_logger()
+    project = Path(project_dir).resolve()
+    preprocess(project, [corpus])
+    processed = project / "processed"
+    validate(processed, [corpus], project / "runs" / "learning-curve-validation")
+    uri = store.tracking_uri(project)
+    base = TrainConfig(corpora=(corpus,), processed_dir=str(processed), encoder=encoder, epochs=epochs,
+                       patience=patience, learning_rate=learning_rate, max_length=max_length, limit_eval=limit_eval,
+                       device=device, progress=False)
+    with local_model(init, uri) as ref:
+        # a registry alias moves: record (and key the runs by) the version it pointed at
+        pinned = f"models:/{ref.name}/{ref.version}" if ref.name else str(ref.path.resolve())
+        tags = {"mtclin.kind": "learning-curve", "mtclin.curve.corpus": corpus, "mtclin.init": pinned}
+        with start_parent_run(f"learning-curve-{corpus}", experiment, uri, tags, project) as parent:
+            for start in ("encoder", "init"):
+                for fraction in fractions:
+                    for seed in seeds:
+                        config = replace(base, train_fraction=fraction, seed=seed,
+                                         init=pinned if start == "init" else "")
+                        label = f"{start}-{100 * fraction:g}pct-seed{seed}"
+                        train_one(keyed_run(project, config)[1], label, parent, experiment, uri, project,
+                                  ref.path if start == "init" else None)
+            table = curve(parent, uri, corpus, pinned)
+    logger.info("learning curve of %s logged to MLflow run %s (curve/)", corpus, parent)
+    create_markdown_artifact(key="learning-curve", markdown=table, description=f"Learning curve of {corpus}")
+    return {"parent_run_id": parent, "runs": 2 * len(fractions) * len(seeds), "init": pinned}
