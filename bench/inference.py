@@ -33,9 +33,11 @@ from typing import Any, Iterator, Sequence
 
 from bench.common import (CannotMeasure, Figure, check_device, main_guard, memory_now_mib, now, peak_mib, report,
                           reset_peak, run_worker, write_result)
+from mtclin.corpora.registry import CORPORA, corpus_info
 
-NER_CORPORA_EN = ("n2c2-2018", "i2b2-2014", "i2b2-2012", "i2b2-2010")  # quaero-2014 is French
-PAIR_CORPORA = ("n2c2-2019", "mednli", "medrqe")
+# from the corpus declarations, in the paper's order: the English NER corpora (quaero-2014 is French) and the pairs
+NER_CORPORA_EN = tuple(c for c in CORPORA if corpus_info(c).kind == "ner" and corpus_info(c).language == "en")
+PAIR_CORPORA = tuple(c for c in CORPORA if corpus_info(c).kind != "ner")
 NOTE_CHARS = (1500, 3000)
 # Added to every random NER head's "O" logit so that about 9 entities per 100 words come out (clinical notes have
 # a few to ~20 per 100 words; unbiased random heads tag nearly every word, which would inflate decoding time)

@@ -31,7 +31,7 @@ def make_project(root: Path, scale: float, releases: dict[str, Path] | None = No
     corpora at ``scale`` or, with ``releases`` ({corpus: unpacked release}), copies of those real releases only
     (as a user unpacks them into data/<corpus>/), pinned by ``dvc add data``."""
     root.mkdir(parents=True)
-    for name in ("dvc.yaml", "params.yaml"):
+    for name in ("dvc.yaml", "params.yaml", "corpora.yaml"):  # corpora.yaml: the declared corpora (DVC vars)
         shutil.copy(REPO / name, root / name)
     for name in ("mtclin", "flows", "expectations"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))

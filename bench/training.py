@@ -28,10 +28,12 @@ from typing import Any, Sequence
 
 from bench.common import (CannotMeasure, Figure, check_device, main_guard, memory_now_mib, now, peak_mib, report,
                           reset_peak, run_worker, write_result)
+from mtclin.corpora.registry import CORPORA, corpus_info
 
 NER_TASK = "i2b2-2010"  # the task of the padding runs (any NER head would do)
 # (b) NER tasks first, so that each doubling adds tasks with the same batch shape until the pair tasks come in
-TASK_ORDER = ("i2b2-2010", "n2c2-2018", "i2b2-2014", "i2b2-2012", "quaero-2014", "n2c2-2019", "mednli", "medrqe")
+# (from the corpus declarations: NER_TASK, the other NER corpora, then the pair corpora, each in the paper's order)
+TASK_ORDER = tuple(sorted(CORPORA, key=lambda c: (corpus_info(c).kind != "ner", c != NER_TASK)))
 FULL_WIDTH = 512  # the paper's sequence length
 TOKEN_IDS = (1000, 29000)  # random subword ids from the ordinary vocabulary (not specials or unused slots)
 

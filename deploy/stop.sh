@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Stop what deploy/serve.sh started.
+# Stop what deploy/serve.sh started, and the team stack (deploy/team/serve.sh) if one runs here; return once every
+# process of them has exited: each service's process group and every descendant (deploy/team/procs.sh), with
+# SIGKILL after MTCLIN_STOP_TIMEOUT seconds (20).
 cd "$(dirname "$0")/.."
-for name in prefect-worker mlflow-server prefect-server; do
-  pidfile=.mtclin/$name.pid
-  if [ -f "$pidfile" ]; then
-    kill "$(cat "$pidfile")" 2>/dev/null || true
-    rm -f "$pidfile"
-  fi
-done
+. deploy/team/procs.sh
+status=0
+stop_service .mtclin prefect-worker TERM "$WORKER_STOP_TIMEOUT" || status=1  # flow runs first
+stop_service .mtclin mlflow-server || status=1
+stop_service .mtclin prefect-server || status=1
+if [ -d "${MTCLIN_TEAM_DIR:-.mtclin/team}" ]; then
+  bash deploy/team/stop.sh || status=1
+fi
+exit $status

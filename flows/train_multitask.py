@@ -50,14 +50,14 @@ def validate(processed_dir: Path, corpora: list[str], results_dir: Path) -> dict
 @task(name="train", cache_policy=NO_CACHE)
 def train_model(config: TrainConfig, on_step, on_epoch):
     """Train, selecting the epoch on the selection split; the selected model is scored on test once."""
-    from mtclin.tasks import task_for_corpus
+    from mtclin.tasks import primary_metric_for
     from mtclin.train.loop import train
 
     logger = get_run_logger()
 
     def on_epoch_logged(epoch: int, metrics: dict[str, dict[str, Any]]) -> None:
         on_epoch(epoch, metrics)
-        primary = {t: m[task_for_corpus(t).primary_metric] for t, m in metrics.items()}
+        primary = {t: m[primary_metric_for(t)] for t, m in metrics.items()}
         logger.info("epoch %d (%s): %s", epoch, config.selection,
                     ", ".join(f"{t} {v:.3f}" for t, v in primary.items()))
 

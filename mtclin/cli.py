@@ -34,12 +34,14 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
     splits = args.splits.split(",") if args.splits else None  # None: every split the reader knows
     corpus = read_corpus(args.corpus, Path(args.dir), splits=splits, lenient=args.lenient)
-    stats = corpus_stats(corpus)
+    stats = corpus_stats(corpus) | {"labels": list(corpus.labels)}  # as preprocessing records them
     if args.json:
         print(json.dumps(stats, indent=2, sort_keys=True))
     else:
         for split, s in stats["splits"].items():
             print(f"{args.corpus} {split}: " + ", ".join(f"{k}={v}" for k, v in s.items() if not isinstance(v, dict)))
+        if stats["labels"]:
+            print(f"labels: {', '.join(stats['labels'])}")
         print(f"problems: {stats['problems']['count']}")
         for p in stats["problems"]["items"]:
             print(f"  {p['file']}:{p['position']}: {p['message']}")
@@ -155,16 +157,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mtclin", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("sample-corpora", help="write the eight sample corpora in their official raw formats")
+    p = sub.add_parser("sample-corpora", help="write the built-in corpora's samples in their official raw formats")
     p.add_argument("dir", help="data directory; each corpus goes to DIR/<corpus>")
-    p.add_argument("--corpora", nargs="+", default=["all"])
+    p.add_argument("--corpora", nargs="+", default=["all"], help="built-in corpora (default all: the paper's eight)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scale", type=float, default=1.0, help="multiplies the number of documents/pairs")
     p.add_argument("--skip-existing", action="store_true", help="leave corpora whose directory holds files")
     p.set_defaults(func=_cmd_sample_corpora)
 
     p = sub.add_parser("inspect", help="read a release and count what is in it (check it before GPU time)")
-    p.add_argument("corpus")
+    p.add_argument("corpus", help="a built-in corpus, or one declared in the project's corpora.yaml")
     p.add_argument("dir")
     p.add_argument("--json", action="store_true")
     p.add_argument("--lenient", action="store_true", help="collect every problem instead of stopping at the first")

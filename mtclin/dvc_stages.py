@@ -43,7 +43,11 @@ def lock_stages(project_dir: Path) -> dict[str, Any]:
 
 
 def stage_name(corpus: str) -> str:
-    return f"preprocess@{corpus}"
+    """The DVC stage preprocessing ``corpus`` (see dvc.yaml): ``preprocess@<name>`` for a built-in corpus,
+    ``declared@<name>`` for one declared in the project's corpora.yaml."""
+    from mtclin.corpora.registry import BUILTIN
+
+    return f"preprocess@{corpus}" if corpus in BUILTIN else f"declared@{corpus}"
 
 
 def reproduce(project_dir: Path, corpora: Sequence[str]) -> list[str]:

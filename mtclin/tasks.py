@@ -5,7 +5,9 @@ A TaskSpec is saved with the model (``tasks.json``) so that a model directory is
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from mtclin.corpora.types import TaskKind
@@ -44,9 +46,34 @@ class TaskSpec:
         return cls(name=data["name"], kind=data["kind"], labels=tuple(data["labels"]))
 
 
-def task_for_corpus(name: str) -> TaskSpec:
-    """The task of a registered corpus (its reader's kind and label list)."""
+def task_for_corpus(name: str, processed_dir: Path | None = None) -> TaskSpec:
+    """The task of a corpus: its declaration's kind and labels. A corpus declared without labels takes them from
+    its train split: they are read from ``processed_dir/<name>/stats.json`` (default ``<project>/processed``),
+    where preprocessing recorded them, so that the head is built with the labels of the data it is trained on."""
+    from mtclin.corpora.declared import project_root
     from mtclin.corpora.registry import corpus_info
 
     info = corpus_info(name)
-    return TaskSpec(name=info.name, kind=info.kind, labels=info.labels)
+    if not info.labels_from_train:
+        return TaskSpec(name=info.name, kind=info.kind, labels=info.labels)
+    stats = Path(processed_dir if processed_dir is not None else project_root() / "processed") / name / "stats.json"
+    labels = json.loads(stats.read_text(encoding="utf-8")).get("labels") if stats.is_file() else None
+    if not labels:
+        raise FileNotFoundError(
+            f"{stats}: no labels recorded for {name!r}, whose labels are taken from its train split when it is "
+            f"preprocessed: run `dvc repro {_stage(name)}` (or `mtclin preprocess {name} ...`) first, or declare "
+            f"its labels in {info.declared_in}")
+    return TaskSpec(name=info.name, kind=info.kind, labels=tuple(labels))
+
+
+def primary_metric_for(name: str) -> str:
+    """How a corpus's task is scored (its kind decides; no processed data needed)."""
+    from mtclin.corpora.registry import corpus_info
+
+    return PRIMARY_METRIC[corpus_info(name).kind]
+
+
+def _stage(name: str) -> str:
+    from mtclin.dvc_stages import stage_name
+
+    return stage_name(name)

@@ -1,4 +1,4 @@
-"""BRAT standoff, the format of n2c2-2018 and quaero-2014: a note ``X.txt`` beside its annotations ``X.ann``.
+"""BRAT standoff (n2c2-2018, quaero-2014, declared `brat` corpora): a note ``X.txt`` beside its annotations ``X.ann``.
 
 An ``.ann`` line is ``ID\\tMIDDLE[\\tTEXT]``. Only text-bound ``T`` lines become entities::
 
@@ -41,7 +41,7 @@ _RELATION = (r"R\d+", r"\S+ \S+:\S+ \S+:\S+", "R22<tab>Form-Drug Arg1:T41 Arg2:T
 # Ids of the line kinds accepted unchecked: events, attributes (M: their old name), normalisations, notes, equivalences.
 _UNCHECKED_ID = re.compile(r"[EAMN]\d+|#\d*|\*")
 _T_ID = re.compile(r"T\d+")
-_LABEL = re.compile(r"[A-Za-z_][\w-]{0,40}")
+LABEL = re.compile(r"[A-Za-z_][\w-]{0,40}")  # a BRAT type name
 _FRAGMENT = re.compile(r"(\d+) (\d+)")
 
 
@@ -188,9 +188,10 @@ def _shift_hint(text: str, bound: TextBound) -> str:
     return ""
 
 
-def check_entities(bounds: Sequence[TextBound], text: str, labels: Sequence[str], path: Path,
+def check_entities(bounds: Sequence[TextBound], text: str, labels: Sequence[str] | None, path: Path,
                    log: ProblemLog) -> tuple[Entity, ...]:
-    """Check parsed ``T`` lines against the note ``text`` and the registered ``labels``; return the entities
+    """Check parsed ``T`` lines against the note ``text`` and the declared ``labels`` (None: any well-formed BRAT
+    type name, for a corpus whose labels are taken from its train split); return the entities
     sorted by (start, end, type, id), each with its fragments sorted. Fragments listed out of text order are valid
     BRAT (the TEXT field follows the listed order; real quaero files do this): they are sorted, not reported.
     Unknown labels, offsets past the text, reversed or overlapping fragments drop the entity. A span text mismatch
@@ -199,8 +200,12 @@ def check_entities(bounds: Sequence[TextBound], text: str, labels: Sequence[str]
     entities = []
     for bound in bounds:
         where = f"line {bound.line} (offsets {_describe(bound.fragments)})"
-        if bound.type not in labels:
-            shown = repr(bound.type) if _LABEL.fullmatch(bound.type) else f"of {len(bound.type)} chars"
+        if labels is None and not LABEL.fullmatch(bound.type):
+            log.report(path, where, f"{bound.id}: label of {len(bound.type)} chars is not a BRAT type name "
+                                    "(letters, digits, '_' or '-'); annotation skipped")
+            continue
+        if labels is not None and bound.type not in labels:
+            shown = repr(bound.type) if LABEL.fullmatch(bound.type) else f"of {len(bound.type)} chars"
             log.report(path, where, f"{bound.id}: unknown label {shown} (expected one of {', '.join(labels)}); "
                                     "annotation skipped")
             continue
@@ -228,7 +233,7 @@ def read_ann_text(path: Path, log: ProblemLog) -> str | None:
     return None if content is None else content.removeprefix("\ufeff")
 
 
-def read_document(txt: Path, ann: Path, labels: Sequence[str], log: ProblemLog) -> Document | None:
+def read_document(txt: Path, ann: Path, labels: Sequence[str] | None, log: ProblemLog) -> Document | None:
     """One note and its checked entities; ``Document.id`` is the .txt path relative to the corpus root without
     extension. None when the note or its annotations cannot be read (reported)."""
     text = read_text(txt, log)
@@ -265,7 +270,8 @@ def is_release_file(path: Path) -> bool:
     return not path.name.startswith("._") and "__MACOSX" not in path.parts
 
 
-def read_documents(paths: Iterable[Path], labels: Sequence[str], log: ProblemLog) -> list[Document]:
-    """Read every matched ``.txt``/``.ann`` pair among ``paths`` into documents, sorted by id."""
+def read_documents(paths: Iterable[Path], labels: Sequence[str] | None, log: ProblemLog) -> list[Document]:
+    """Read every matched ``.txt``/``.ann`` pair among ``paths`` into documents, sorted by id (``labels``: as for
+    :func:`check_entities`)."""
     documents = (read_document(txt, ann, labels, log) for txt, ann in pair_files(paths, log))
     return [document for document in documents if document is not None]

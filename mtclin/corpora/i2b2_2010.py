@@ -18,7 +18,7 @@ from typing import Callable, Hashable, Sequence
 
 from mtclin.corpora.i2b2_xml import document_id, sort_entities
 from mtclin.corpora.problems import ProblemLog, read_text
-from mtclin.corpora.registry import SPLITS, register
+from mtclin.corpora.registry import SPLITS, check_splits, register
 from mtclin.corpora.types import Corpus, Document, Entity, Example
 
 NAME = "i2b2-2010"
@@ -42,19 +42,17 @@ class Concept:
     type: str
 
 
-@register(NAME, "ner", LABELS)
+@register(NAME, "ner", LABELS, paper_order=7, sample="mtclin.corpora.samples.i2b2_2010:write")
 def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -> Corpus:
     """Read the requested splits under ``root`` (the unpacked release): one Document per ``.txt`` with its
     concepts as character spans (entity ids ``L<line of the .con>``). Strict mode raises CorpusFormatError
     on the first problem; lenient mode skips the broken concept (or file) and lists every problem."""
     root = Path(root)
     log = ProblemLog(root, lenient)
+    check_splits(NAME, splits, SPLITS)
     out: dict[str, list[Example]] = {}
     for split in splits:
         out[split] = []
-        if split not in ("train", "test"):
-            log.report(root, "", f"split {split!r} does not exist in {NAME} (it has train, test)")
-            continue
         pairs = _train_pairs(root, log) if split == "train" else _test_pairs(root, log)
         if pairs is None:
             continue

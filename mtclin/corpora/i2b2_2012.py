@@ -35,7 +35,7 @@ SPLIT_DIRS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-@register(NAME, "ner", LABELS)
+@register(NAME, "ner", LABELS, paper_order=6, sample="mtclin.corpora.samples.i2b2_2012:write")
 def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -> Corpus:
     """Read the requested splits under ``root`` (the unpacked release): one Document per XML file with its
     EVENT entities, as 0-based half-open spans. Strict mode raises CorpusFormatError on the first problem;

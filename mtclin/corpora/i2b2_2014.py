@@ -45,7 +45,7 @@ SPLIT_DIRS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-@register(NAME, "ner", LABELS)
+@register(NAME, "ner", LABELS, paper_order=5, sample="mtclin.corpora.samples.i2b2_2014:write")
 def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -> Corpus:
     """Read the requested splits under ``root`` (the unpacked release): one Document per XML file with its PHI
     entities typed by subtype. Strict mode raises CorpusFormatError on the first problem; lenient mode skips

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from mtclin.corpora.problems import ProblemLog, read_text
+from mtclin.corpora.registry import check_splits
 from mtclin.corpora.types import Corpus, Document, Entity, Example
 
 # A private-use character, one character long so offsets and columns don't move; a file that already holds it
@@ -183,12 +184,10 @@ def read_xml_corpus(
     directories (path endings), ``read_document(path, root, log)`` reads one file."""
     root = Path(root)
     log = ProblemLog(root, lenient)
+    check_splits(name, splits, tuple(split_dirs))
     out: dict[str, list[Example]] = {}
     for split in splits:
         out[split] = []
-        if split not in split_dirs:
-            log.report(root, "", f"split {split!r} does not exist in {name} (it has {', '.join(split_dirs)})")
-            continue
         paths = sorted({p for dirs in split_dirs[split] for p in xml_files(root, dirs)},
                        key=lambda p: p.relative_to(root).as_posix())
         if not paths:

@@ -6,8 +6,8 @@ per line with ``pairID``, ``sentence1``, ``sentence2``, ``gold_label`` and parse
 with ``selection: paper`` merges them). A missing dev file leaves ``dev`` empty (preprocessing then carves one).
 
 Decisions on format ambiguities:
-- Blank (whitespace-only) lines are skipped silently wherever they are: they carry no pair, and a truncated or
-  broken record still shows up as invalid JSON on its own line.
+- Lines are read by :mod:`mtclin.corpora.jsonl` (shared with the generic ``jsonl-pairs`` format): blank lines are
+  skipped wherever they are, a BOM is dropped, a line that is not a JSON object is a problem at that line.
 - Sentences are returned exactly as stored (no stripping); a whitespace-only sentence is a problem.
 - ``gold_label`` must be one of the three labels exactly (SNLI's ``-`` "no consensus" marker is unknown here).
 - ``pairID`` must be unique within a split.
@@ -15,13 +15,13 @@ Decisions on format ambiguities:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
+from mtclin.corpora import jsonl
 from mtclin.corpora.files import find_file
-from mtclin.corpora.problems import ProblemLog, read_text
-from mtclin.corpora.registry import DEV, register
+from mtclin.corpora.problems import ProblemLog, shown
+from mtclin.corpora.registry import DEV, check_splits, register
 from mtclin.corpora.types import Corpus, Example, Pair
 
 LABELS: tuple[str, ...] = ("contradiction", "entailment", "neutral")
@@ -34,7 +34,8 @@ FILES: dict[str, tuple[str]] = {
 FIELDS: tuple[str, ...] = ("pairID", "sentence1", "sentence2", "gold_label")
 
 
-@register("mednli", "nli", LABELS, splits=tuple(FILES))
+@register("mednli", "nli", LABELS, splits=tuple(FILES), paper_order=2,
+          sample="mtclin.corpora.samples.mednli:write")
 def read(root: Path, *, splits: Sequence[str] = tuple(FILES), lenient: bool = False) -> Corpus:
     """Read the requested splits of MedNLI under ``root`` into ``Pair(id=pairID, a=sentence1, b=sentence2,
     label=gold_label)``. Raises CorpusFormatError on the first problem unless ``lenient``; in lenient mode a
@@ -42,9 +43,8 @@ def read(root: Path, *, splits: Sequence[str] = tuple(FILES), lenient: bool = Fa
     root = Path(root)
     log = ProblemLog(root, lenient)
     out: dict[str, list[Example]] = {}
+    check_splits("mednli", splits, tuple(FILES))
     for split in splits:
-        if split not in FILES:
-            raise ValueError(f"unknown split {split!r} for mednli; known: {', '.join(FILES)}")
         (name,) = FILES[split]
         path = find_file(root, name, log)
         out[split] = _read_file(path, log, {}) if path is not None else []
@@ -56,16 +56,9 @@ def read(root: Path, *, splits: Sequence[str] = tuple(FILES), lenient: bool = Fa
 def _read_file(path: Path, log: ProblemLog, seen: dict[str, str]) -> list[Pair]:
     """The pairs of one .jsonl file, in line order. ``seen`` maps pairIDs already read in this split to
     ``"file line N"`` and is updated."""
-    text = read_text(path, log)
-    if text is None:
-        return []
     pairs: list[Pair] = []
-    text = text.removeprefix("\ufeff")  # a BOM before the first record (RFC 8259 lets parsers ignore it)
-    # split on "\n" only: str.splitlines would also break at U+2028, which JSON allows raw inside strings
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        pair = _parse_line(line, path, number, log)
+    for number, record in jsonl.records(path, log):
+        pair = _pair(record, path, number, log)
         if pair is None:
             continue
         where = f"{log.relative(path)} line {number}"
@@ -77,16 +70,8 @@ def _read_file(path: Path, log: ProblemLog, seen: dict[str, str]) -> list[Pair]:
     return pairs
 
 
-def _parse_line(line: str, path: Path, number: int, log: ProblemLog) -> Pair | None:
-    """One JSON line as a Pair, or None after reporting why it is unusable (messages never quote sentences)."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as err:
-        log.report(path, f"line {number} (column {err.colno})", f"invalid JSON: {err.msg}")
-        return None
-    if not isinstance(record, dict):
-        log.report(path, number, f"expected a JSON object, got {type(record).__name__}")
-        return None
+def _pair(record: dict, path: Path, number: int, log: ProblemLog) -> Pair | None:
+    """One JSON record as a Pair, or None after reporting why it is unusable (messages never quote sentences)."""
     missing = [name for name in FIELDS if name not in record]
     if missing:
         log.report(path, number, f"missing field(s) {', '.join(missing)}")
@@ -100,7 +85,7 @@ def _parse_line(line: str, path: Path, number: int, log: ProblemLog) -> Pair | N
         log.report(path, number, "empty pairID")
         return None
     if label not in LABELS:
-        log.report(path, number, f"pair {pair_id!r}: unknown gold_label {label[:40]!r}; "
+        log.report(path, number, f"pair {pair_id!r}: unknown gold_label {shown(label)}; "
                                  f"expected one of {', '.join(LABELS)}")
         return None
     for name in ("sentence1", "sentence2"):

@@ -26,8 +26,8 @@ from typing import Sequence
 from xml.parsers import expat
 
 from mtclin.corpora.files import find_file
-from mtclin.corpora.problems import ProblemLog, read_text
-from mtclin.corpora.registry import SPLITS, register
+from mtclin.corpora.problems import ProblemLog, read_text, shown
+from mtclin.corpora.registry import SPLITS, check_splits, register
 from mtclin.corpora.types import Corpus, Example, Pair
 
 LABELS: tuple[str, ...] = ("false", "true")
@@ -41,7 +41,7 @@ _ENTITY = re.compile(r"&(lt|gt|amp|quot|apos);")
 _ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
 
-@register("medrqe", "nli", LABELS)
+@register("medrqe", "nli", LABELS, paper_order=3, sample="mtclin.corpora.samples.medrqe:write")
 def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -> Corpus:
     """Read the requested splits of MedRQE under ``root`` into ``Pair(id=pid, a=chq, b=faq, label=value)``
     in file order. Raises CorpusFormatError on the first problem unless ``lenient``; in lenient mode a split
@@ -49,9 +49,8 @@ def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -
     root = Path(root)
     log = ProblemLog(root, lenient)
     out: dict[str, list[Example]] = {}
+    check_splits("medrqe", splits, tuple(FILES))
     for split in splits:
-        if split not in FILES:
-            raise ValueError(f"unknown split {split!r} for medrqe; known: {', '.join(FILES)}")
         name, root_tag = FILES[split]
         path = find_file(root, name, log)
         out[split] = []
@@ -167,7 +166,7 @@ def _check(raw: _RawPair, path: Path, log: ProblemLog) -> Pair | None:
         log.report(path, raw.line, f"pair {pid!r}: no value attribute")
         return None
     if value.strip().lower() not in LABELS:
-        log.report(path, raw.line, f"pair {pid!r}: unknown value {value[:40]!r}; expected true or false")
+        log.report(path, raw.line, f"pair {pid!r}: unknown value {shown(value)}; expected true or false")
         return None
     if raw.unexpected:
         tag, line = raw.unexpected[0]

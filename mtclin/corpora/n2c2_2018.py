@@ -25,7 +25,7 @@ from typing import Sequence
 
 from mtclin.corpora.brat import is_release_file, read_documents
 from mtclin.corpora.problems import ProblemLog
-from mtclin.corpora.registry import SPLITS, register
+from mtclin.corpora.registry import SPLITS, check_splits, register
 from mtclin.corpora.types import Corpus, Document
 
 NAME = "n2c2-2018"
@@ -96,16 +96,15 @@ def split_files(root: Path, split: str, log: ProblemLog) -> list[Path]:
     return sorted(path for folder in chosen for path in folders[folder])
 
 
-@register(NAME, "ner", LABELS)
+@register(NAME, "ner", LABELS, paper_order=4, sample="mtclin.corpora.samples.n2c2_2018:write")
 def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -> Corpus:
     """Read the n2c2-2018 track 2 release unpacked under ``root``: documents with every gold entity per
     requested split. Raises CorpusFormatError on the first problem unless ``lenient``."""
     root = Path(root)
     log = ProblemLog(root, lenient)
     documents: dict[str, list[Document]] = {}
+    check_splits(NAME, splits, tuple(SPLIT_FOLDERS))
     for split in splits:
-        if split not in SPLIT_FOLDERS:
-            raise ValueError(f"unknown split {split!r} for {NAME}; known: {', '.join(SPLIT_FOLDERS)}")
         problems_before = len(log.problems)
         files = split_files(root, split, log)
         if not files and len(log.problems) == problems_before:

@@ -7,10 +7,10 @@ score per row, in the same row order). Where the official gold name is absent, t
 
 Decisions on format ambiguities:
 - The files are tab-separated with CSV quoting (as measured on the real release): about half the sentences are
-  wrapped in ``"..."``, a quote inside a quoted sentence is doubled (``""``). They are parsed as quoted TSV
-  (``csv`` with ``delimiter='\\t'``, ``strict=True``); an unquoted field keeps its ``"`` characters as they are.
-  A quoted field may span lines (CSV allows it); a row is located by the line it starts on. Malformed quoting
-  (text after a closing quote, a quote left open to the end of the file) is a problem at that row.
+  wrapped in ``"..."``, a quote inside a quoted sentence is doubled (``""``). They are parsed as quoted TSV by
+  :mod:`mtclin.corpora.tsv` (shared with the generic ``tsv-pairs`` format): an unquoted field keeps its ``"``
+  characters; a quoted field may span lines; a row is located by the line it starts on; malformed quoting is a
+  problem at that row.
 - Rows end at ``\\n`` or ``\\r\\n`` (the release has CRLF); the last row may lack its line end. Blank rows at the
   end of a file are ignored; a blank row elsewhere is a problem, because test pairs and gold scores are matched
   by row. A BOM is dropped.
@@ -23,50 +23,36 @@ Decisions on format ambiguities:
 
 from __future__ import annotations
 
-import csv
-import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from mtclin.corpora import tsv
 from mtclin.corpora.files import find_file
-from mtclin.corpora.problems import ProblemLog, read_text
-from mtclin.corpora.registry import SPLITS, register
+from mtclin.corpora.problems import ProblemLog
+from mtclin.corpora.registry import SPLITS, check_splits, register
 from mtclin.corpora.types import Corpus, Example, Pair
 
 TRAIN_FILE = "clinicalSTS2019.train.txt"
 TEST_FILE = "clinicalSTS2019.test.txt"
 GOLD_FILE = "clinicalSTS2019.test.gs.sim.txt"
 GOLD_FILE_ALIAS = "clinicalSTS2019.test.labels.txt"  # the gold's name in others' code, not in the release
-MAX_SCORE = 5.0
 _FIELD_NAMES = {1: "score", 2: "sentence1, sentence2", 3: "sentence1, sentence2, score"}
 
 
-@dataclass(frozen=True)
-class Row:
-    """One CSV row: the lines it starts and ends on (1-based) and its fields, None when its quoting is
-    malformed (already reported)."""
-
-    line: int
-    last_line: int
-    fields: list[str] | None
-
-
-@register("n2c2-2019", "sts", ())
+@register("n2c2-2019", "sts", (), paper_order=1, sample="mtclin.corpora.samples.n2c2_2019:write")
 def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -> Corpus:
     """Read the requested splits of clinical STS under ``root`` into ``Pair(id, a, b, score)`` in row order.
     Raises CorpusFormatError on the first problem unless ``lenient``; in lenient mode a split that cannot be
     read (file or gold file absent, misaligned gold) is reported and returned empty."""
     root = Path(root)
     log = ProblemLog(root, lenient)
+    check_splits("n2c2-2019", splits, SPLITS)
     out: dict[str, list[Example]] = {}
     for split in splits:
         if split == "train":
             pairs = _read_train(root, log)
-        elif split == "test":
-            pairs = _read_test(root, log)
         else:
-            raise ValueError(f"unknown split {split!r} for n2c2-2019; known: train, test")
+            pairs = _read_test(root, log)
         out[split] = list(pairs or [])
     return Corpus("n2c2-2019", "sts", (), out, log.problems)
 
@@ -77,9 +63,9 @@ def _read_train(root: Path, log: ProblemLog) -> list[Pair] | None:
         log.report(root, "", f"split 'train': no {TRAIN_FILE} found under {root}")
         return None
     pairs: list[Pair] = []
-    for row in _rows(path, log) or []:
+    for row in tsv.rows(path, log) or []:
         fields = _fields(row, 3, path, log)
-        score = None if fields is None else _score(fields[2], path, row.line, log)
+        score = None if fields is None else tsv.score(fields[2], path, row.line, log)
         if fields is not None and score is not None:
             pairs.append(Pair(f"train-{row.line}", fields[0], fields[1], score=score))
     return pairs
@@ -100,8 +86,8 @@ def _read_test(root: Path, log: ProblemLog) -> list[Pair] | None:
         log.report(path, "", f"gold scores {GOLD_FILE} not found under {root} (nor {GOLD_FILE_ALIAS}); unpack "
                              "the test gold standard")
         return None
-    rows = _rows(path, log)
-    gold = _rows(gold_path, log) if rows is not None else None
+    rows = tsv.rows(path, log)
+    gold = tsv.rows(gold_path, log) if rows is not None else None
     if rows is None or gold is None:  # unusable file, already reported
         return []
     if len(rows) != len(gold):
@@ -112,43 +98,13 @@ def _read_test(root: Path, log: ProblemLog) -> list[Pair] | None:
     for row, gold_row in zip(rows, gold):
         fields = _fields(row, 2, path, log)
         gold_fields = _fields(gold_row, 1, gold_path, log)
-        score = None if gold_fields is None else _score(gold_fields[0], gold_path, gold_row.line, log)
+        score = None if gold_fields is None else tsv.score(gold_fields[0], gold_path, gold_row.line, log)
         if fields is not None and score is not None:
             pairs.append(Pair(f"test-{row.line}", fields[0], fields[1], score=score))
     return pairs
 
 
-def _rows(path: Path, log: ProblemLog) -> list[Row] | None:
-    """The file's CSV rows (tab-separated, ``"``-quoted) before the trailing blank ones; blank rows in between
-    are kept so the caller reports them. Malformed quoting is reported here (the row keeps its place, without
-    fields). None where the file is unusable (reported)."""
-    text = read_text(path, log)
-    if text is None:
-        return None
-    # a BOM would end up in the first sentence (or make the first gold score unparsable): drop it
-    physical = text.removeprefix("\ufeff").split("\n")
-    lines = [line + "\n" for line in physical[:-1]] + ([physical[-1]] if physical[-1] else [])
-    reader = csv.reader(lines, delimiter="\t", quotechar='"', doublequote=True, strict=True)
-    rows: list[Row] = []
-    while True:
-        first = reader.line_num + 1
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as err:
-            span = "" if reader.line_num == first else f" (the row runs from line {first} to line {reader.line_num})"
-            log.report(path, first, f"malformed CSV quoting: {err}{span}; a sentence that holds a quote must be "
-                                    'wrapped in "..." with the quote doubled')
-            rows.append(Row(first, reader.line_num, None))
-            continue
-        rows.append(Row(first, reader.line_num, fields))
-    while rows and rows[-1].fields is not None and not "".join(rows[-1].fields).strip():
-        rows.pop()
-    return rows
-
-
-def _fields(row: Row, expected: int, path: Path, log: ProblemLog) -> list[str] | None:
+def _fields(row: tsv.Row, expected: int, path: Path, log: ProblemLog) -> list[str] | None:
     """The fields of a row, or None after reporting a wrong count or an empty sentence (or when the row's
     quoting was malformed, already reported)."""
     fields = row.fields
@@ -169,22 +125,3 @@ def _fields(row: Row, expected: int, path: Path, log: ProblemLog) -> list[str] |
             log.report(path, row.line, f"sentence{index + 1} is empty")
             return None
     return fields
-
-
-def _score(text: str, path: Path, number: int, log: ProblemLog) -> float | None:
-    """The similarity score of a field, or None after reporting it unparsable or outside [0, 5]."""
-    if not text.strip():
-        log.report(path, number, "blank line (expected a score)")
-        return None
-    try:
-        score = float(text)
-    except ValueError:
-        log.report(path, number, f"score is not a number (field of {len(text)} characters)")
-        return None
-    if not math.isfinite(score):
-        log.report(path, number, "score is not a finite number")
-        return None
-    if not 0.0 <= score <= MAX_SCORE:
-        log.report(path, number, f"score {score} outside [0, {MAX_SCORE:g}]")
-        return None
-    return score

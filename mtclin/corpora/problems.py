@@ -7,9 +7,12 @@ reader skips only the broken annotation (or file), and the full list ends up in 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from mtclin.corpora.types import Problem
+
+_LABEL_LIKE = re.compile(r"[\w.:+-]{1,40}")  # no spaces and short: a code, not a sentence
 
 
 class CorpusFormatError(ValueError):
@@ -43,6 +46,12 @@ class ProblemLog:
         if not self.lenient:
             raise CorpusFormatError(problem)
         self.problems.append(problem)
+
+
+def shown(value: str) -> str:
+    """How a message shows a value found where a label belongs: quoted when it looks like a label (a short code
+    without spaces), else only its length (it may be a sentence in the wrong field)."""
+    return repr(value) if _LABEL_LIKE.fullmatch(value) else f"of {len(value)} characters"
 
 
 def read_text(path: Path, log: ProblemLog) -> str | None:

@@ -22,7 +22,7 @@ from typing import Sequence
 
 from mtclin.corpora.brat import is_release_file, read_documents
 from mtclin.corpora.problems import ProblemLog
-from mtclin.corpora.registry import DEV, register
+from mtclin.corpora.registry import DEV, check_splits, register
 from mtclin.corpora.types import Corpus, Document
 
 NAME = "quaero-2014"
@@ -47,16 +47,16 @@ def split_files(root: Path, split: str) -> list[Path]:
     )
 
 
-@register(NAME, "ner", LABELS, splits=tuple(OFFICIAL_SPLITS))
+@register(NAME, "ner", LABELS, splits=tuple(OFFICIAL_SPLITS), paper_order=8, language="fr",
+          sample="mtclin.corpora.samples.quaero_2014:write")
 def read(root: Path, *, splits: Sequence[str] = tuple(OFFICIAL_SPLITS), lenient: bool = False) -> Corpus:
     """Read the quaero release unpacked under ``root``: documents with every gold entity per requested split.
     Raises CorpusFormatError on the first problem unless ``lenient`` (then all are in ``Corpus.problems``)."""
     root = Path(root)
     log = ProblemLog(root, lenient)
     documents: dict[str, list[Document]] = {}
+    check_splits(NAME, splits, tuple(OFFICIAL_SPLITS))
     for split in splits:
-        if split not in OFFICIAL_SPLITS:
-            raise ValueError(f"unknown split {split!r} for {NAME}; known: {', '.join(OFFICIAL_SPLITS)}")
         files = split_files(root, split)
         if not files and split != DEV:
             log.report(root, "", f"split {split!r}: no BRAT .txt/.ann files found under {root} (expected "

@@ -1,17 +1,25 @@
-"""Registry of corpus readers under their versioned public names (``i2b2-2010``, ``medrqe``, ...).
+"""Every corpus mtclin knows, declared once: the built-in readers and the corpora a project declares.
 
-A reader is a function ``read(root, *, splits=("train", "test"), lenient=False) -> Corpus``. A new corpus is one
-new module plus one ``@register`` line; never change behaviour under an existing name.
+A built-in corpus is one reader module with one ``@register`` line beside its code, declaring everything about it:
+name, task kind, labels, splits, its place in the paper's tables, language and sample writer. A project declares
+its own corpora in ``corpora.yaml`` (:mod:`mtclin.corpora.declared`); they become the same :class:`CorpusInfo`.
+Every list of corpora derives from these declarations: ``CORPORA`` (the paper's eight, Table 1/2 order), the DVC
+stages (:mod:`mtclin.corpora.stages`), the sample corpora, report orders and the bench lists. Never change
+behaviour under an existing name.
+
+A reader is a function ``read(root, *, splits=..., lenient=False) -> Corpus``.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from mtclin.corpora.types import Corpus, TaskKind
+from mtclin.registry import Registry
 
 SPLITS: tuple[str, ...] = ("train", "test")  # what every release has
 DEV = "dev"  # an official dev split, read by the readers of releases that have one (MedNLI, quaero)
@@ -23,65 +31,113 @@ class Reader(Protocol):
 
 @dataclass(frozen=True)
 class CorpusInfo:
+    """The declaration of one corpus. ``labels``: entity types (NER) or classes (NLI), in the order heads use;
+    empty for STS and for a declared corpus whose labels are taken from its train split (:attr:`labels_from_train`;
+    preprocessing records them, see :func:`mtclin.tasks.task_for_corpus`)."""
+
     name: str
     kind: TaskKind
-    labels: tuple[str, ...]  # entity types (NER), class labels (NLI); empty for STS
+    labels: tuple[str, ...]
     read: Reader
-    splits: tuple[str, ...] = SPLITS  # the splits the reader knows; "dev" may come back empty (release without)
+    splits: tuple[str, ...] = SPLITS  # the splits the reader knows
+    optional: tuple[str, ...] = ()  # of those, the ones a release may lack (returned empty, no problem)
+    paper_order: int | None = None  # row of the paper's Table 1/2 (1 = first); None: not one of the paper's corpora
+    language: str = "en"
+    sample: str | None = None  # "module:function" writing a sample corpus in the official layout
+    format: str = ""  # the reader's format: a built-in's own name, or brat | jsonl-pairs | tsv-pairs
+    declared_in: str | None = None  # the corpora.yaml that declares it; None for a built-in
+
+    @property
+    def builtin(self) -> bool:
+        return self.declared_in is None
+
+    @property
+    def labels_from_train(self) -> bool:
+        return not self.labels and self.kind != "sts"
+
+    def sample_writer(self) -> Callable[..., Any] | None:
+        """The sample writer ``write(root, *, seed, scale) -> gold per split``, or None (declared corpora)."""
+        if self.sample is None:
+            return None
+        module, _, function = self.sample.partition(":")
+        return getattr(importlib.import_module(module), function or "write")
 
 
-_READERS: dict[str, CorpusInfo] = {}
-
-# Modules that register readers on import; imported lazily so `import mtclin` stays cheap.
-_READER_MODULES = (
-    "mtclin.corpora.i2b2_2010",
-    "mtclin.corpora.i2b2_2012",
-    "mtclin.corpora.i2b2_2014",
-    "mtclin.corpora.n2c2_2018",
-    "mtclin.corpora.quaero_2014",
-    "mtclin.corpora.mednli",
-    "mtclin.corpora.medrqe",
-    "mtclin.corpora.n2c2_2019",
-)
-
-# The paper's eight corpora, in its Table 1/2 order.
-CORPORA: tuple[str, ...] = (
-    "n2c2-2019",
-    "mednli",
-    "medrqe",
-    "n2c2-2018",
-    "i2b2-2014",
-    "i2b2-2012",
-    "i2b2-2010",
-    "quaero-2014",
-)
+def load_modules() -> None:
+    """Import every module of this package: their ``@register`` lines fill the registries (no list to keep)."""
+    package = importlib.import_module("mtclin.corpora")
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.ispkg:
+            importlib.import_module(f"mtclin.corpora.{module.name}")
 
 
-def register(name: str, kind: TaskKind, labels: Sequence[str], splits: Sequence[str] = SPLITS
+BUILTIN: Registry[CorpusInfo] = Registry("built-in corpus", load=load_modules)
+
+
+def register(name: str, kind: TaskKind, labels: Sequence[str], splits: Sequence[str] = SPLITS, *,
+             paper_order: int | None = None, language: str = "en", sample: str | None = None
              ) -> Callable[[Reader], Reader]:
+    """Declare the built-in corpus ``name`` read by the decorated function. A ``dev`` among ``splits`` is optional
+    (releases without one exist; preprocessing then carves dev out of train)."""
     def decorator(read: Reader) -> Reader:
-        if name in _READERS and _READERS[name].read is not read:
-            raise ValueError(f"corpus reader {name!r} is already registered")
-        _READERS[name] = CorpusInfo(name, kind, tuple(labels), read, tuple(splits))
+        optional = (DEV,) if DEV in splits else ()
+        BUILTIN.add(name, CorpusInfo(name, kind, tuple(labels), read, tuple(splits), optional, paper_order,
+                                     language, sample, format=name))
         return read
 
     return decorator
 
 
-def _load_all() -> None:
-    for module in _READER_MODULES:
-        importlib.import_module(module)
+def check_splits(name: str, requested: Sequence[str], known: Sequence[str]) -> None:
+    """Every reader's answer to a split it does not know: ValueError naming the known ones (a usage error, not a
+    problem of the data; a known split missing from the release is a problem, see the readers)."""
+    for split in requested:
+        if split not in known:
+            raise ValueError(f"unknown split {split!r} for {name}; known: {', '.join(known)}")
 
 
-def corpus_info(name: str) -> CorpusInfo:
-    _load_all()
-    if name not in _READERS:
-        raise KeyError(f"unknown corpus {name!r}; known: {', '.join(sorted(_READERS))}")
-    return _READERS[name]
+def builtin_corpora() -> tuple[CorpusInfo, ...]:
+    """The built-in declarations: the paper's corpora in its table order, then any other by name."""
+    infos = [BUILTIN.get(name) for name in BUILTIN.names()]
+    return tuple(sorted(infos, key=lambda i: (i.paper_order is None, i.paper_order or 0, i.name)))
 
 
-def read_corpus(name: str, root: Path, *, splits: Sequence[str] | None = None, lenient: bool = False) -> Corpus:
-    """Read corpus ``name`` from the directory the user unpacked its official release into: ``splits``, or every
-    split its reader knows (an official ``dev`` included where the release has one)."""
-    info = corpus_info(name)
-    return info.read(Path(root), splits=info.splits if splits is None else splits, lenient=lenient)
+def _declared(project_dir: Path | None) -> dict[str, CorpusInfo]:
+    from mtclin.corpora.declared import declared_corpora
+
+    return declared_corpora(project_dir)
+
+
+def corpus_names(project_dir: Path | None = None) -> tuple[str, ...]:
+    """Every corpus known in the project: the built-ins, then those its corpora.yaml declares (in file order)."""
+    return tuple(info.name for info in builtin_corpora()) + tuple(_declared(project_dir))
+
+
+def corpus_info(name: str, project_dir: Path | None = None) -> CorpusInfo:
+    """The declaration of ``name``: a built-in, or one declared in the project's corpora.yaml (``project_dir``:
+    default ``MTCLIN_PROJECT_DIR`` or the working directory). KeyError listing the known names otherwise."""
+    if name in BUILTIN:
+        return BUILTIN.get(name)
+    declared = _declared(project_dir)
+    if name not in declared:
+        from mtclin.corpora.declared import declarations_file
+
+        raise KeyError(f"unknown corpus {name!r}; known: {', '.join(corpus_names(project_dir))} (a corpus of your "
+                       f"own is declared in {declarations_file(project_dir)}, see README 'Adding a corpus')")
+    return declared[name]
+
+
+def read_corpus(name: str, root: Path, *, splits: Sequence[str] | None = None, lenient: bool = False,
+                project_dir: Path | None = None) -> Corpus:
+    """Read corpus ``name`` from the directory the user unpacked its release into: ``splits``, or every split its
+    declaration knows (an official ``dev`` included where the release has one)."""
+    info = corpus_info(name, project_dir)
+    check_splits(name, info.splits if splits is None else splits, info.splits)
+    return info.read(Path(root), splits=info.splits if splits is None else tuple(splits), lenient=lenient)
+
+
+def __getattr__(attribute: str) -> Any:
+    # CORPORA is derived from the declarations, on first use (importing this module stays cheap).
+    if attribute == "CORPORA":
+        return tuple(info.name for info in builtin_corpora() if info.paper_order is not None)
+    raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from mtclin.tasks import task_for_corpus
+from mtclin.tasks import primary_metric_for
 
 
 def metrics_markdown(result: Mapping[str, Any], header: str = "") -> str:
     """``{"metrics": {task: {...}}, "score"}`` as a table of each task's primary metric and the mean."""
     lines = ["| task | metric | value |", "|---|---|---|"]
     for name, values in result["metrics"].items():
-        metric = task_for_corpus(name).primary_metric
+        metric = primary_metric_for(name)
         lines.append(f"| {name} | {metric} | {values[metric]:.4f} |")
     lines.append(f"| **mean** | primary | {result['score']:.4f} |")
     return (f"{header}\n\n" if header else "") + "\n".join(lines)

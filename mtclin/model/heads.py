@@ -10,15 +10,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from mtclin.data import IGNORE_INDEX  # the one ignore index of the project
+from mtclin.registry import Registry
 
-HEADS: dict[str, Callable[[int, int, float], nn.Module]] = {}
-
-
-def register_head(kind: str):
-    def decorator(cls):
-        HEADS[kind] = cls
-        return cls
-    return decorator
+# task kind -> head class, called as (hidden_size, num_outputs, dropout)
+HEADS: Registry[Callable[[int, int, float], nn.Module]] = Registry("head")
+register_head = HEADS.register
 
 
 @register_head("ner")

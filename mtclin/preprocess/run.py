@@ -26,12 +26,14 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 def preprocess_corpus(name: str, raw_dir: Path, out_dir: Path, config: PreprocessConfig, lenient: bool = False
                       ) -> dict[str, Any]:
     """Read ``raw_dir`` with corpus ``name``'s reader; write ``out_dir/{train,dev,test}.parquet`` (dev: the
-    official one, or carved out of train) and ``out_dir/stats.json``; return the stats."""
+    official one, or carved out of train) and ``out_dir/stats.json`` (with the corpus's ``labels``, which
+    :func:`mtclin.tasks.task_for_corpus` reads for a corpus declared without labels); return the stats."""
     corpus, dev_source = with_dev(read_corpus(name, Path(raw_dir), lenient=lenient), config.dev_fraction,
                                   config.dev_seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stats = corpus_stats(corpus) | {"dev_split": dev_source}
+    # labels: what the task's head predicts, fixed here for a declared corpus that takes them from train
+    stats = corpus_stats(corpus) | {"dev_split": dev_source, "labels": list(corpus.labels)}
     for split in corpus.splits:
         table = split_table(corpus, split, config)
         tmp = out_dir / f".{split}.parquet.tmp{os.getpid()}"

@@ -21,11 +21,12 @@ from typing import Any, Iterable, Sequence
 
 from matplotlib.figure import Figure
 
-from mtclin.tasks import task_for_corpus
+from mtclin.corpora.registry import CORPORA
+from mtclin.tasks import primary_metric_for
 from mtclin.tracking import store
 from mtclin.tracking.runs import CORPORA_TAG, PARENT_TAG, SCHEDULE_TAG, SELECTION_TAG, SINGLE_TASK
 
-PAPER_ORDER = ("n2c2-2019", "mednli", "medrqe", "n2c2-2018", "i2b2-2014", "i2b2-2012", "i2b2-2010", "quaero-2014")
+PAPER_ORDER = CORPORA  # the paper's Table 2 rows, from the corpus declarations; other corpora follow by name
 MULTITASK = ("round_robin", "loss_sum")  # the paper's two multitask columns
 SELECTION_NOTES = {
     "dev": "Model selection: best epoch on **dev**; test scored once for the selected model.",
@@ -93,7 +94,7 @@ def table2_rows(runs: Iterable[Any], schedules: Sequence[str] = MULTITASK) -> li
     order = [c for c in PAPER_ORDER if c in corpora] + sorted(corpora - set(PAPER_ORDER))
     rows = []
     for corpus in order:
-        row = Row(corpus, task_for_corpus(corpus).primary_metric)
+        row = Row(corpus, primary_metric_for(corpus))
         for column in (*schedules, SINGLE_TASK):
             cell = Cell()
             for run in runs:

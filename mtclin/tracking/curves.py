@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from matplotlib.figure import Figure
 
-from mtclin.tasks import task_for_corpus
+from mtclin.tasks import primary_metric_for
 from mtclin.tracking import store
 from mtclin.tracking.runs import CORPORA_TAG, FRACTION_TAG, INIT_TAG
 
@@ -41,7 +41,7 @@ class Point:
 
 def curve_points(runs: Iterable[Any], corpus: str) -> list[Point]:
     """One point per (start, fraction) from finished runs of ``corpus`` alone, sorted."""
-    metric = task_for_corpus(corpus).primary_metric
+    metric = primary_metric_for(corpus)
     points: dict[tuple[str, float], Point] = {}
     for run in runs:
         tags, metrics = run.data.tags, run.data.metrics
@@ -58,7 +58,7 @@ def curve_points(runs: Iterable[Any], corpus: str) -> list[Point]:
 
 def markdown(points: list[Point], corpus: str, init: str) -> str:
     """Fractions as rows, the two starts as columns (points x 100, mean ± sd), and the difference."""
-    metric = task_for_corpus(corpus).primary_metric
+    metric = primary_metric_for(corpus)
     by = {(p.start, p.fraction): p for p in points}
     lines = [f"{corpus}, test {metric} (x 100) by share of its train split; init = {init}", "",
              "| train share | from the encoder | from init | Δ (init − encoder) | seeds |", "|---|---|---|---|---|"]
@@ -85,7 +85,7 @@ def figure(points: list[Point], corpus: str) -> Figure:
                         label={"encoder": "from the encoder", "init": "from the trained model"}[start])
     ax.set_xscale("log")
     ax.set_xlabel("share of the train split (%)")
-    ax.set_ylabel(f"test {task_for_corpus(corpus).primary_metric} (x 100)")
+    ax.set_ylabel(f"test {primary_metric_for(corpus)} (x 100)")
     ax.set_title(f"Learning curve: {corpus}")
     ax.legend()
     return fig

@@ -31,7 +31,7 @@ import mlflow
 from mlflow.entities import Metric
 from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
-from mtclin.tasks import task_for_corpus
+from mtclin.tasks import primary_metric_for
 from mtclin.tracking import lineage, plots, store
 
 SCHEDULE_TAG, CORPORA_TAG, SEED_TAG, PARENT_TAG = "mtclin.schedule", "mtclin.corpora", "mtclin.seed", "mtclin.parent"
@@ -121,7 +121,7 @@ def primary_of(metrics: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str,
     """``{task: (primary metric, value)}`` from ``{task: metrics}``."""
     out = {}
     for task, values in metrics.items():
-        metric = task_for_corpus(task).primary_metric
+        metric = primary_metric_for(task)
         out[task] = (metric, float(values[metric]))
     return out
 

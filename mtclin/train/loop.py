@@ -18,7 +18,7 @@ import torch.distributed as dist
 from mtclin.evaluate.run import evaluate_task, overall_score
 from mtclin.evaluate.saved import evaluate_saved_model
 from mtclin.model.io import save_model
-from mtclin.tasks import task_for_corpus
+from mtclin.tasks import primary_metric_for
 from mtclin.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from mtclin.train.config import TrainConfig, selection_splits
 from mtclin.train.progress import ProgressReporter
@@ -169,7 +169,7 @@ def score_test(s: Session, state: dict[str, Any]) -> dict[str, Any]:
                   for when, where in (("before", s.init_dir), ("after", s.out_dir / "model"))}
         out["retention"] = {}
         for name in carried:
-            metric = task_for_corpus(name).primary_metric
+            metric = primary_metric_for(name)
             before, after = scores["before"][name][metric], scores["after"][name][metric]
             out["retention"][name] = {"metric": metric, "before": before, "after": after, "delta": after - before}
     return out

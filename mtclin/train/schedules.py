@@ -15,15 +15,11 @@ from __future__ import annotations
 import random
 from typing import Callable, Mapping
 
+from mtclin.registry import Registry
+
 Plan = list[tuple[str, ...]]
-SCHEDULES: dict[str, Callable[..., Plan]] = {}
-
-
-def register_schedule(name: str):
-    def decorator(fn):
-        SCHEDULES[name] = fn
-        return fn
-    return decorator
+SCHEDULES: Registry[Callable[..., Plan]] = Registry("schedule")  # name -> plan function (a read-only mapping)
+register_schedule = SCHEDULES.register
 
 
 @register_schedule("round_robin")
@@ -57,8 +53,7 @@ def temperature(batches: Mapping[str, int], rng: random.Random, temperature: flo
 
 def plan_epoch(name: str, batches: Mapping[str, int], seed: int, epoch: int, temperature: float = 2.0) -> Plan:
     """The steps of epoch ``epoch`` (0-based) for tasks with the given number of batches per epoch."""
-    if name not in SCHEDULES:
-        raise KeyError(f"unknown schedule {name!r}; known: {', '.join(sorted(SCHEDULES))}")
+    schedule = SCHEDULES.get(name)  # KeyError naming the known schedules
     if not batches or min(batches.values()) <= 0:
         raise ValueError(f"every task needs at least one batch, got {dict(batches)}")
-    return SCHEDULES[name](batches, random.Random(seed * 100_003 + epoch), temperature=temperature)
+    return schedule(batches, random.Random(seed * 100_003 + epoch), temperature=temperature)

@@ -95,7 +95,7 @@ def load_task_data(config: TrainConfig, tokenizer: Any, splits: Sequence[str]) -
     limit = config.limit_train if training else config.limit_eval
     out = {}
     for corpus in config.corpora:
-        spec = task_for_corpus(corpus)
+        spec = task_for_corpus(corpus, Path(config.processed_dir))
         rows = [row for split in splits for row in load_rows(Path(config.processed_dir), corpus, split, limit)]
         if training:
             rows = seeded_share(rows, config.train_fraction, config.seed)
@@ -152,7 +152,7 @@ def set_up(config: TrainConfig, init_dir: Path | None = None) -> Session:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
     _seed_everything(config.seed)
-    tasks = [task_for_corpus(c) for c in config.corpora]
+    tasks = [task_for_corpus(c, Path(config.processed_dir)) for c in config.corpora]
     carried: list[TaskSpec] = []
     if config.init:
         if init_dir is None and config.init.startswith("models:/"):

@@ -75,15 +75,6 @@ def test_crlf_lines_keep_the_carriage_return_out_of_tokens(tmp_path):
 
 # --- sample corpus ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("seed", [0, 3])
-def test_sample_round_trip(tmp_path, seed):
-    gold = sample.write(tmp_path, seed=seed)
-    corpus = read(tmp_path)
-    assert corpus.problems == []
-    assert corpus.splits == gold
-    assert 25 <= len(gold["train"]) <= 35 and 8 <= len(gold["test"]) <= 12
-
-
 def test_sample_reproduces_the_format(tmp_path):
     gold = sample.write(tmp_path, seed=1)
     docs = gold["train"] + gold["test"]
@@ -96,19 +87,6 @@ def test_sample_reproduces_the_format(tmp_path):
     assert (tmp_path / BETH / "ast").is_dir() and (tmp_path / "reference_standard_for_test_data/rel").is_dir()
     con = next((tmp_path / BETH / "concept").glob("*.con")).read_text()
     assert con == con.lower() and con.startswith('c="')
-
-
-def test_sample_is_deterministic(tmp_path):
-    sample.write(tmp_path / "a", seed=5)
-    sample.write(tmp_path / "b", seed=5)
-    sample.write(tmp_path / "c", seed=6)
-    assert _files(tmp_path / "a") == _files(tmp_path / "b")
-    assert _files(tmp_path / "a") != _files(tmp_path / "c")
-    assert len(sample.write(tmp_path / "d", seed=5, scale=0.5)["train"]) == 15
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 # --- bad input --------------------------------------------------------------------------------------------
@@ -168,13 +146,3 @@ def test_unusable_file_is_skipped(tmp_path, text, con, where, message):
     corpus = read(tmp_path, splits=("train",), lenient=True)
     assert len(corpus.problems) == 1 and message in corpus.problems[0].message
     assert [d.id for d in corpus.splits["train"]] == [f"{BETH}/txt/b"]
-
-
-def test_missing_split_is_reported(tmp_path):
-    _write(tmp_path, "b", "no fever\n", 'c="fever" 1:1 1:1||t="problem"\n')
-    with pytest.raises(CorpusFormatError, match="split 'test': no i2b2-2010 files"):
-        read(tmp_path)
-    corpus = read(tmp_path, splits=("train", "test", "dev"), lenient=True)
-    assert [p.message.split(":")[0] for p in corpus.problems] == [
-        "split 'test'", "split 'dev' does not exist in i2b2-2010 (it has train, test)"]
-    assert corpus.splits["test"] == [] and len(corpus.splits["train"]) == 1

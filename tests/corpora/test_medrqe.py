@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -81,10 +80,8 @@ def test_real_training_file(shared_corpora: Path) -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 9])
-def test_sample_round_trip(tmp_path: Path, seed: int) -> None:
-    gold = sample.write(tmp_path, seed=seed)
-    corpus = read(tmp_path)
-    assert corpus.splits == gold and corpus.problems == []
+def test_sample_reproduces_the_release(tmp_path: Path, seed: int) -> None:
+    gold = sample.write(tmp_path, seed=seed)  # read back exactly: tests/corpora/test_contract.py
     assert (len(gold["train"]), len(gold["test"])) == (240, 60)
     train = gold["train"]
     assert 0.48 <= sum(pair.label == "true" for pair in train) / len(train) <= 0.62
@@ -94,15 +91,6 @@ def test_sample_round_trip(tmp_path: Path, seed: int) -> None:
     assert all(any(CANARY in pair.a for pair in gold[split]) for split in ("train", "test"))
     text = (tmp_path / "RQE_Train_8588_AMIA2016.xml").read_text(encoding="utf-8")
     assert "&amp;gt;" in text and "\n<chq>\n   " in text and text.startswith("<?xml")
-
-
-def test_sample_is_deterministic_and_seed_dependent(tmp_path: Path) -> None:
-    for name, seed in (("a", 2), ("b", 2), ("c", 3)):
-        sample.write(tmp_path / name, seed=seed)
-    for file in ("RQE_Train_8588_AMIA2016.xml", "RQE_Test_302_pairs_AMIA2016.xml"):
-        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
-        assert (tmp_path / "a" / file).read_bytes() != (tmp_path / "c" / file).read_bytes()
-    assert len(sample.write(tmp_path / "d", scale=0.25)["train"]) == 60
 
 
 BAD_PAIRS = {
@@ -171,14 +159,3 @@ def test_empty_or_undecodable_file(tmp_path: Path, content: bytes, position: str
     assert f"RQE_Train_8588_AMIA2016.xml:{position}: {message}".replace(":: ", ": ") in str(err.value)
     corpus = read(tmp_path, splits=("train",), lenient=True)
     assert corpus.splits == {"train": []} and len(corpus.problems) == 1
-
-
-def test_missing_split_is_reported_against_the_root(tmp_path: Path) -> None:
-    root = tmp_path / "data"
-    shutil.copytree(FIXTURE, root)
-    (root / TRAIN).unlink()
-    with pytest.raises(CorpusFormatError, match=r"^\.: split 'train': no RQE_Train_8588_AMIA2016.xml found under"):
-        read(root)
-    corpus = read(root, lenient=True)
-    assert corpus.splits == {"train": [], "test": GOLD_TEST} and [p.file for p in corpus.problems] == ["."]
-    assert read(root, splits=("test",)).splits == {"test": GOLD_TEST}  # not requested: not reported

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -64,44 +63,13 @@ def test_golden_fixture_nested_below_the_root() -> None:
         ("Reason", "type 2 diabetes")]
 
 
-def test_only_requested_splits_are_read(tmp_path: Path) -> None:
-    shutil.copytree(FIXTURE / "release" / "training_20180910", tmp_path / "training_20180910")
-    corpus = read(tmp_path, splits=("train",))
-    assert list(corpus.splits) == ["train"] and len(corpus.splits["train"]) == 1 and corpus.problems == []
-    with pytest.raises(ValueError, match="unknown split 'dev'"):
-        read(tmp_path, splits=("dev",))
-
-
-def test_macos_archive_debris_is_ignored(tmp_path: Path) -> None:
-    shutil.copytree(FIXTURE / "release", tmp_path / "release")
-    debris = tmp_path / "__MACOSX" / "release" / "training_20180910"
-    debris.mkdir(parents=True)
-    (debris / "._100035.txt").write_bytes(b"\x00\x05\x16\x07\xff")
-    (tmp_path / "release" / "training_20180910" / "._100035.ann").write_bytes(b"\xff")
-    assert read(tmp_path).splits == read(FIXTURE).splits
-
-
 # sample corpus
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_sample_round_trip(tmp_path: Path, seed: int) -> None:
-    gold = sample.write(tmp_path, seed=seed)
-    corpus = read(tmp_path)
-    assert corpus.problems == []
-    assert corpus.splits == gold
+def test_sample_sizes(tmp_path: Path, seed: int) -> None:
+    gold = sample.write(tmp_path, seed=seed)  # read back exactly: tests/corpora/test_contract.py
     assert (len(gold["train"]), len(gold["test"])) == (30, 10)
-
-
-def test_sample_is_deterministic(tmp_path: Path) -> None:
-    def files(root: Path) -> dict[str, bytes]:
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-    sample.write(tmp_path / "a", seed=3)
-    sample.write(tmp_path / "b", seed=3)
-    sample.write(tmp_path / "c", seed=4)
-    assert files(tmp_path / "a") == files(tmp_path / "b")
-    assert len(files(tmp_path / "a")) == 80 and files(tmp_path / "a") != files(tmp_path / "c")
 
 
 def test_sample_scale(tmp_path: Path) -> None:
@@ -235,14 +203,3 @@ def test_unusable_file_is_skipped(tmp_path: Path, change, problem: str) -> None:
     assert [str(p) for p in corpus.problems] == [f"n2c2/training_20180910/{problem}"]
     assert [d.id for d in corpus.splits["train"]] == ["n2c2/training_20180910/100"]
     assert len(corpus.splits["test"]) == 2
-
-
-def test_missing_split_is_reported_against_the_root(tmp_path: Path) -> None:
-    root = _corpus(tmp_path)
-    shutil.rmtree(root / "n2c2" / "gold-standard-test-data")
-    with pytest.raises(CorpusFormatError, match=r"^\.: split 'test': no BRAT \.txt/\.ann files found under "):
-        read(root)
-    corpus = read(root, lenient=True)
-    assert corpus.splits["test"] == [] and len(corpus.splits["train"]) == 2
-    assert [p.message.split(":")[0] for p in corpus.problems] == ["split 'test'"]
-    assert "gold-standard-test-data/test/ folder" in corpus.problems[0].message

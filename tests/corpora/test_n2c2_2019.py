@@ -53,10 +53,8 @@ def test_golden_fixture() -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 4])
-def test_sample_round_trip(tmp_path: Path, seed: int) -> None:
-    gold = sample.write(tmp_path, seed=seed)
-    corpus = read(tmp_path)
-    assert corpus.splits == gold and corpus.problems == []
+def test_sample_sizes_scores_and_canary(tmp_path: Path, seed: int) -> None:
+    gold = sample.write(tmp_path, seed=seed)  # read back exactly: tests/corpora/test_contract.py
     assert (len(gold["train"]), len(gold["test"])) == (240, 60)
     scores = [pair.score for pair in gold["train"] if pair.score is not None]
     assert len(scores) == 240 and min(scores) == 0.0 and max(scores) == 5.0
@@ -93,15 +91,6 @@ def test_sample_scores_follow_token_overlap(tmp_path: Path) -> None:
     high = [overlap(p) for p in pairs if isinstance(p, Pair) and p.score is not None and p.score >= 4]
     low = [overlap(p) for p in pairs if isinstance(p, Pair) and p.score is not None and p.score <= 1]
     assert high and low and sum(high) / len(high) > 2 * sum(low) / len(low)
-
-
-def test_sample_is_deterministic_and_seed_dependent(tmp_path: Path) -> None:
-    for name, seed in (("a", 1), ("b", 1), ("c", 2)):
-        sample.write(tmp_path / name, seed=seed)
-    for file in (TRAIN, TEST, GOLD):
-        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
-        assert (tmp_path / "a" / file).read_bytes() != (tmp_path / "c" / file).read_bytes()
-    assert len(sample.write(tmp_path / "d", scale=0.5)["test"]) == 30
 
 
 BAD_LINES = {
@@ -157,16 +146,6 @@ def test_missing_gold_file(tmp_path: Path) -> None:
     corpus = read(root, lenient=True)
     assert corpus.splits == {"train": GOLD_TRAIN, "test": []} and len(corpus.problems) == 1
     assert read(root, splits=("train",)).splits == {"train": GOLD_TRAIN}  # test not requested: not needed
-
-
-@pytest.mark.parametrize(("file", "split"), [(TRAIN, "train"), (TEST, "test")])
-def test_missing_split_is_reported_against_the_root(tmp_path: Path, file: str, split: str) -> None:
-    root = _root(tmp_path)
-    (root / DIR / file).unlink()
-    with pytest.raises(CorpusFormatError, match=rf"^\.: split '{split}': no {file} found under"):
-        read(root)
-    corpus = read(root, lenient=True)
-    assert corpus.splits[split] == [] and len(corpus.problems) == 1
 
 
 @pytest.mark.parametrize(("content", "position", "message"), [

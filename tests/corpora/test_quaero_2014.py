@@ -145,27 +145,13 @@ def test_real_training_part_strict_stops_at_the_first_mismatch(shared_corpora: P
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_sample_round_trip(tmp_path: Path, seed: int) -> None:
-    gold = sample.write(tmp_path, seed=seed)
-    corpus = read(tmp_path)
-    assert corpus.problems == []
-    assert corpus.splits == gold
+def test_sample_sizes_and_folders(tmp_path: Path, seed: int) -> None:
+    gold = sample.write(tmp_path, seed=seed)  # read back exactly: tests/corpora/test_contract.py
     assert list(gold) == ["train", "dev", "test"]
     # official folders: train 3 leaflets (2-4 sub-documents each) + 12 titles, dev 1 + 4, test 1 + 6
     assert 18 <= len(gold["train"]) <= 24 and 6 <= len(gold["dev"]) <= 8 and 8 <= len(gold["test"]) <= 10
     for split, documents in gold.items():
         assert documents and all(d.id.startswith(f"{CORPUS}/{split}/") for d in documents)
-
-
-def test_sample_is_deterministic(tmp_path: Path) -> None:
-    def files(root: Path) -> dict[str, bytes]:
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-    sample.write(tmp_path / "a", seed=3)
-    sample.write(tmp_path / "b", seed=3)
-    sample.write(tmp_path / "c", seed=4)
-    assert files(tmp_path / "a") == files(tmp_path / "b") and files(tmp_path / "a") != files(tmp_path / "c")
-    assert {Path(name).parts[2] for name in files(tmp_path / "a")} == {"train", "dev", "test"}
 
 
 def test_sample_scale(tmp_path: Path) -> None:
@@ -286,27 +272,3 @@ def test_unusable_file_is_skipped(tmp_path: Path, change, problem: str) -> None:
     assert [d.id.rsplit("/", 1)[1] for d in corpus.splits["train"]] == ["1t"]
     assert [d.id.rsplit("/", 1)[1] for d in corpus.splits["dev"]] == ["1d"]
     assert len(corpus.splits["test"]) == 1
-
-
-def test_missing_split_is_reported_against_the_root(tmp_path: Path) -> None:
-    root = _corpus(tmp_path)
-    shutil.rmtree(root / CORPUS / "test")
-    with pytest.raises(CorpusFormatError, match=r"^\.: split 'test': no BRAT \.txt/\.ann files found under "):
-        read(root)
-    corpus = read(root, lenient=True)
-    assert corpus.splits["test"] == [] and len(corpus.splits["train"]) == 2 and len(corpus.splits["dev"]) == 1
-    assert len(corpus.problems) == 1 and "QUAERO_FrenchMed/corpus/test/{EMEA,MEDLINE}/" in corpus.problems[0].message
-    (root / CORPUS / "test").mkdir()  # an empty folder is still a missing split
-    assert len(read(root, lenient=True).problems) == 1
-
-
-def test_missing_dev_folder_is_not_a_problem_and_dev_is_empty(tmp_path: Path) -> None:
-    root = _corpus(tmp_path)
-    shutil.rmtree(root / CORPUS / "dev")
-    for lenient in (False, True):  # strict mode does not raise either
-        corpus = read(root, lenient=lenient)
-        assert corpus.problems == [] and corpus.splits["dev"] == []
-        assert [d.id.rsplit("/", 1)[1] for d in corpus.splits["train"]] == ["1t", "2000000"]
-        assert len(corpus.splits["test"]) == 1
-    (root / CORPUS / "dev").mkdir()  # an empty dev folder: the same
-    assert read(root).splits["dev"] == [] and read(root).problems == []

@@ -1,27 +1,26 @@
-"""Sample corpora: all eight corpora generated in their exact official raw layouts (the embedded default data).
+"""Sample corpora: the built-in corpora generated in their exact official raw layouts (the embedded default data).
 
-Each module ``mtclin.corpora.samples.<corpus module>`` has ``write(root, *, seed, scale) -> gold per split``.
+A built-in corpus's declaration names its sample writer (``@register(..., sample="module:write")``), a function
+``write(root, *, seed, scale) -> gold per split``; declared corpora bring their own data and have none.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Sequence
 
-from mtclin.corpora.registry import CORPORA
+from mtclin.corpora.registry import CORPORA, corpus_info
 from mtclin.corpora.types import Example
-
-
-def module_name(corpus: str) -> str:
-    """``i2b2-2010`` -> ``i2b2_2010``: the module that reads (and samples) a corpus."""
-    return corpus.replace("-", "_")
 
 
 def write_sample(corpus: str, root: Path, *, seed: int = 0, scale: float = 1.0) -> dict[str, list[Example]]:
     """Write one sample corpus under ``root`` (its own directory, e.g. ``data/i2b2-2010``); returns its gold."""
-    module = importlib.import_module(f"mtclin.corpora.samples.{module_name(corpus)}")
-    return module.write(Path(root), seed=seed, scale=scale)
+    info = corpus_info(corpus)
+    writer = info.sample_writer()
+    if writer is None:
+        raise KeyError(f"corpus {corpus!r} has no sample writer (only the built-in corpora have one: "
+                       f"{', '.join(CORPORA)}); a declared corpus brings its own data under data/{corpus}/")
+    return writer(Path(root), seed=seed, scale=scale)
 
 
 class TargetNotEmpty(FileExistsError):
