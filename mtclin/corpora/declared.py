@@ -213,7 +213,7 @@ def _declaration(name: str, body: Any, source: str) -> Declaration:
     if unknown:
         raise OptionError(unknown[0], f"unknown key; known: {', '.join(KEYS)}")
     fmt = body.get("format")
-    formats = sorted(FORMATS.names()) + [info.name for info in BUILTIN.values()]
+    formats = sorted(FORMATS.names()) + sorted(info.name for info in BUILTIN.values())  # not import order
     if not isinstance(fmt, str) or (fmt not in FORMATS and fmt not in BUILTIN):
         raise OptionError("format", f"{'missing' if fmt is None else repr(fmt) + ' is unknown'}; one of "
                                     f"{', '.join(formats)}")
