@@ -39,12 +39,13 @@ def run_key(config: Mapping[str, Any], data_versions: Mapping[str, str],
     With ``defaults``, settings left at their default are left out, so a setting added to mtclin later does not
     move existing runs to new directories (their checkpoints stay resumable)."""
     relevant = {k: v for k, v in config.items() if k not in _NOT_IN_KEY
-                and (defaults is None or k not in defaults or _jsonable(v) != _jsonable(defaults[k]))}
+                and (defaults is None or k not in defaults or as_saved(v) != as_saved(defaults[k]))}
     blob = json.dumps({"config": relevant, "data": dict(data_versions)}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def _jsonable(value: Any) -> Any:
+def as_saved(value: Any) -> Any:
+    """A setting as it reads back from JSON (tuples become lists), so saved and live configs compare equal."""
     return json.loads(json.dumps(value, default=str))
 
 

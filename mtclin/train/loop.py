@@ -18,6 +18,7 @@ import torch.distributed as dist
 from mtclin.evaluate.run import evaluate_task, overall_score
 from mtclin.evaluate.saved import evaluate_saved_model
 from mtclin.model.io import save_model
+from mtclin.run_dirs import as_saved
 from mtclin.tasks import primary_metric_for
 from mtclin.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from mtclin.train.config import TrainConfig, selection_splits
@@ -113,9 +114,8 @@ def config_changes(saved: dict[str, Any], config: TrainConfig) -> list[str]:
     """Settings of ``config`` that differ from a checkpoint's ``saved`` config (a setting the checkpoint predates
     counts as its default)."""
     defaults, current = TrainConfig().to_dict(), config.to_dict()
-    norm = lambda v: json.loads(json.dumps(v, default=str))  # noqa: E731 (tuples vs lists, as saved in JSON)
     return sorted(k for k, v in current.items()
-                  if k not in RESUMABLE_CHANGES and norm(saved.get(k, defaults[k])) != norm(v))
+                  if k not in RESUMABLE_CHANGES and as_saved(saved.get(k, defaults[k])) != as_saved(v))
 
 
 def checkpoint(s: Session, ckpt_dir: Path, state: dict[str, Any]) -> None:
