@@ -55,6 +55,7 @@ stop:
 # Benchmarks: results in bench/results/*.json, summarised in docs/benchmarks.md (settings used there).
 bench: install
 	$(PY) -m bench.inference --notes 40 --pairs 200
+	$(PY) -m bench.serving
 	$(PY) -m bench.training --sequences 400
 	$(PY) -m bench.pipeline
 	$(PY) -m bench.quality

@@ -133,6 +133,18 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from mtclin.export.onnx import export_onnx, max_abs_logit_diff
+    from mtclin.tracking.fetch import local_model
+
+    with local_model(args.model) as model:
+        info = export_onnx(model.path, Path(args.out), quantize=args.quantize)
+    print(f"exported {args.model} -> {args.out} (onnx {info['precision']}, opset {info['opset']}, "
+          f"{len(info['outputs'])} task outputs; max |logit - torch| on the check batch "
+          f"{max_abs_logit_diff(info):.2e})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mtclin", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -191,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=_cmd_predict)
 
+    p = sub.add_parser("export", help="one ONNX graph (encoder + every head) + tokenizer + tasks.json, for serving")
+    p.add_argument("--model", required=True, help="a saved model directory, or models:/NAME@ALIAS (MLflow registry "
+                   "at MLFLOW_TRACKING_URI, default the project's mlflow.db)")
+    p.add_argument("--format", default="onnx", choices=["onnx"])
+    p.add_argument("--quantize", choices=["int8"], help="dynamic int8 quantisation of the encoder (default: fp32)")
+    p.add_argument("--out", required=True, help="the export directory to write (replaced atomically)")
+    p.set_defaults(func=_cmd_export)
     return parser
 
 

@@ -2,6 +2,11 @@
 
 ``predict(texts)``: every NER task's entities per text, each window encoded once and read by all NER heads.
 ``predict_pairs(pairs)``: both entailment tasks' labels with probabilities and the STS score, one encoder pass.
+
+Backends: ``torch`` (the saved model directory, eager PyTorch on any device) or ``onnx`` (an export directory from
+``mtclin export --format onnx``, ONNX Runtime on the CPU, fp32 or int8). Only the step "encoder + heads on a
+collated batch -> logits per task" differs (``model.forward_heads``); encoding, batching, softmax and span decoding
+are this module's, the same for both.
 """
 
 from __future__ import annotations
@@ -19,16 +24,36 @@ from mtclin.model.heads import RegressionHead
 from mtclin.model.io import ModelMeta, load_model, resolve_device
 
 
+BACKENDS = ("torch", "onnx")
+
+
 class Predictor:
-    def __init__(self, model: torch.nn.Module, tokenizer: Any, meta: ModelMeta, device: torch.device,
+    """``model``: a ``MultiTaskModel`` (backend torch, on ``device``) or an ``mtclin.export.runtime.OnnxModel``
+    (backend onnx; ``device`` is the CPU): anything with ``forward_heads(tasks, **batch) -> {task: logits}``."""
+
+    def __init__(self, model: Any, tokenizer: Any, meta: ModelMeta, device: torch.device = torch.device("cpu"),
                  batch_size: int = 32):
         self.model, self.tokenizer, self.meta, self.device = model, tokenizer, meta, device
+        self.backend = getattr(model, "backend", "torch")
         self.batch_size = batch_size
         self.ner_tasks = [t for t in meta.tasks if t.kind == "ner"]
         self.pair_tasks = [t for t in meta.tasks if t.kind != "ner"]
 
     @classmethod
-    def load(cls, model_dir: Path | str, device: str = "auto", batch_size: int = 32) -> "Predictor":
+    def load(cls, model_dir: Path | str, device: str = "auto", batch_size: int = 32, backend: str = "torch",
+             threads: int = 0) -> "Predictor":
+        """``backend="torch"``: ``model_dir`` is a saved model directory. ``backend="onnx"``: an export directory
+        (fp32 or int8, as exported), run on the CPU with ``threads`` intra-op threads (0: ONNX Runtime's choice)."""
+        if backend == "onnx":
+            from mtclin.export.runtime import load_export
+
+            if device not in ("auto", "cpu"):
+                raise ValueError(f"device={device!r}: backend onnx runs on the CPU (onnxruntime's CPU package); "
+                                 "use backend torch for a GPU")
+            model, tokenizer, meta = load_export(model_dir, threads)
+            return cls(model, tokenizer, meta, torch.device("cpu"), batch_size)
+        if backend != "torch":
+            raise ValueError(f"backend={backend!r}: use one of {', '.join(BACKENDS)}")
         dev = resolve_device(device)
         model, tokenizer, meta = load_model(Path(model_dir), dev)
         return cls(model, tokenizer, meta, dev, batch_size)

@@ -10,9 +10,6 @@ Layout (no pickle anywhere; loading needs none of the training code's state):
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,6 +17,7 @@ from typing import Any, Sequence
 import torch
 from safetensors.torch import load_file, save_file
 
+from mtclin.atomic_dir import replaced_atomically
 from mtclin.model.multitask import MultiTaskModel
 from mtclin.tasks import TaskSpec
 
@@ -122,27 +120,14 @@ def _head_state(state: dict[str, torch.Tensor], task: str) -> dict[str, torch.Te
 
 def save_model(model: MultiTaskModel, tokenizer, out_dir: Path, meta: ModelMeta) -> Path:
     """Write the model directory atomically (a temp sibling renamed into place); returns ``out_dir``."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with replaced_atomically(out_dir) as tmp:
         model.encoder.save_pretrained(tmp / "encoder", safe_serialization=True)
         tokenizer.save_pretrained(tmp / "tokenizer")
         heads = {f"{task}.{k}": v.detach().cpu().contiguous() for task, head in model.heads.items()
                  for k, v in head.state_dict().items()}
         save_file(heads, tmp / "heads.safetensors")
         (tmp / "tasks.json").write_text(json.dumps(meta.to_json(), indent=2) + "\n")
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old{os.getpid()}")
-            os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return out_dir
+    return Path(out_dir)
 
 
 def load_meta(model_dir: Path) -> ModelMeta:

@@ -4,12 +4,19 @@ A row is ``{"text": ...}`` (every NER task's entities, character offsets into th
 (every entailment task's label and probabilities, and the STS score); an ``id`` is echoed back. The answer per row
 is the dict :func:`mtclin.serving.answer` gives, so ``mlflow models serve`` returns ``{"predictions": [...]}``
 with the same objects as ``mtclin predict``.
+
+Backends: ``torch`` (default), ``onnx`` (the fp32 ONNX export) or ``onnx-int8``, chosen by the ``MTCLIN_BACKEND``
+environment variable, else the ``backend`` key of the model config (``mlflow.pyfunc.load_model(uri,
+model_config={"backend": "onnx"})``). The ONNX exports travel as extra artifacts of the same model version
+(``registry.log_and_register(..., onnx=True)``); every backend answers with the same objects.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+import os
+from pathlib import Path
+from typing import Any, Mapping
 
 import mlflow.pyfunc
 
@@ -18,6 +25,10 @@ EXAMPLE_TEXT = "patient takes aspirin 81 mg daily for chest pain ."
 EXAMPLE_PAIR = ("does aspirin cause bleeding ?", "what are the side effects of aspirin ?")
 FIELDS = ("id", "text", "a", "b")
 ARTIFACT_KEY = "model"  # context.artifacts[ARTIFACT_KEY] = the saved model directory (mtclin.model.io layout)
+# backend -> the artifact it runs: the saved model directory, or an export directory (mtclin.export.onnx layout)
+BACKEND_ARTIFACTS = {"torch": ARTIFACT_KEY, "onnx": "onnx", "onnx-int8": "onnx-int8"}
+ONNX_PRECISIONS = {"onnx": None, "onnx-int8": "int8"}  # ONNX backend -> export_onnx(quantize=...)
+BACKEND_ENV = "MTCLIN_BACKEND"
 
 
 def input_example():
@@ -64,13 +75,33 @@ def to_records(model_input: Any) -> list[dict[str, Any]]:
     return records
 
 
+def serving_backend(model_config: Mapping[str, Any] | None = None) -> str:
+    """``MTCLIN_BACKEND`` when set, else ``model_config["backend"]``, else ``torch``; checked against the known
+    backends."""
+    backend = os.environ.get(BACKEND_ENV) or (model_config or {}).get("backend") or "torch"
+    if backend not in BACKEND_ARTIFACTS:
+        raise ValueError(f"serving backend {backend!r} ({BACKEND_ENV} or model_config['backend']): use one of "
+                         f"{', '.join(BACKEND_ARTIFACTS)}")
+    return backend
+
+
 class MTClinicalModel(mlflow.pyfunc.PythonModel):
-    """Loads :class:`mtclin.inference.Predictor` from the model artifact; answers rows with every task."""
+    """Loads :class:`mtclin.inference.Predictor` from the artifact of the serving backend; answers rows with every
+    task."""
 
     def load_context(self, context) -> None:
         from mtclin.inference import Predictor
 
-        self.predictor = Predictor.load(context.artifacts[ARTIFACT_KEY])
+        self.backend = serving_backend(getattr(context, "model_config", None))
+        key = BACKEND_ARTIFACTS[self.backend]
+        if key not in context.artifacts:
+            raise ValueError(f"backend {self.backend!r}: this model version has no {key!r} artifact (registered "
+                             "without ONNX exports); re-register it with log_and_register(..., onnx=True) or serve "
+                             f"with {BACKEND_ENV}=torch")
+        if self.backend == "torch":
+            self.predictor = Predictor.load(context.artifacts[key])
+        else:
+            self.predictor = Predictor.load(context.artifacts[key], device="cpu", backend="onnx")
 
     def predict(self, context, model_input, params=None):
         """Rows as in :func:`to_records` -> one answer dict per row, in order."""

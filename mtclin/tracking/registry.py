@@ -4,14 +4,24 @@ All or nothing from the user's side: the alias moves only after the version is R
 saved model directory file for file, and it loads and answers the input example; when a step fails the new version
 is deleted (it never carried an alias) and the error is raised. Each version carries the run's best primary
 metric per task as tags (``metric.<task>.<metric>``), so the promotion gate needs nothing but the registry.
+
+ONNX (``onnx=True``, the default): the version also carries the fp32 and int8 ONNX exports of the same weights as
+extra artifacts of its pyfunc (``onnx``, ``onnx-int8``), so ``MTCLIN_BACKEND=onnx mlflow models serve`` serves the
+very version the aliases point at. They are extra artifacts rather than a second version because they are not a
+new model: the metric tags, the promotion gate and the aliases all describe the weights, and a second version
+would duplicate the tags, show up as a new candidate, and let the two backends drift to different aliases.
+Versions are immutable, so the exports are made at registration; the fp32 one must answer the input example
+exactly as torch does.
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+import os
+import tempfile
+from contextlib import contextmanager, nullcontext
 from importlib.metadata import PackageNotFoundError, version as package_version
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from mtclin.tracking import store
 
@@ -20,7 +30,7 @@ PRODUCTION = "production"
 METRIC_TAG = "metric."  # model-version tag prefix: metric.<task>.<metric> = best-epoch value
 MODEL_ARTIFACT = "model"  # the logged model's name within its run
 # what the pyfunc needs at load time besides mtclin itself (installed from the checkout, not from PyPI)
-RUNTIME_PACKAGES = ("mlflow", "torch", "transformers", "safetensors", "tokenizers", "numpy", "pandas")
+RUNTIME_PACKAGES = ("mlflow", "torch", "transformers", "safetensors", "tokenizers", "numpy", "pandas", "onnxruntime")
 
 
 class RegistrationError(RuntimeError):
@@ -73,9 +83,10 @@ def _logged_files(client: Any, model_id: str, path: str) -> dict[str, int]:
     return out
 
 
-def check_artifacts(client: Any, model_id: str, model_dir: Path) -> None:
-    """Raise RegistrationError unless the logged model holds every file of ``model_dir`` with the same size."""
-    prefix = f"artifacts/{MODEL_ARTIFACT}/"
+def check_artifacts(client: Any, model_id: str, model_dir: Path, key: str = "model") -> None:
+    """Raise RegistrationError unless the logged model holds every file of ``model_dir`` with the same size under
+    its pyfunc artifact ``key``."""
+    prefix = f"artifacts/{key}/"
     logged = {k[len(prefix):]: v for k, v in _logged_files(client, model_id, prefix.rstrip("/")).items()}
     local = _local_files(model_dir)
     wrong = sorted(k for k, size in local.items() if logged.get(k) != size)
@@ -84,12 +95,68 @@ def check_artifacts(client: Any, model_id: str, model_dir: Path) -> None:
                                 f"{model_dir} missing or of another size (first: {wrong[0]}); nothing was aliased")
 
 
+def onnx_artifacts(model_dir: Path, out: Path) -> dict[str, str]:
+    """Export ``model_dir`` once per ONNX backend (fp32, int8) under ``out``: ``{artifact key: export dir}``."""
+    from mtclin.export.onnx import export_onnx
+    from mtclin.tracking import pyfunc
+
+    artifacts = {}
+    for backend, quantize in pyfunc.ONNX_PRECISIONS.items():
+        key = pyfunc.BACKEND_ARTIFACTS[backend]
+        export_onnx(model_dir, out / key, quantize=quantize)
+        artifacts[key] = str(out / key)
+    return artifacts
+
+
+def _decisions(answers: list[dict[str, Any]]) -> list[Any]:
+    """What must not differ between backends: entity spans and types, and labels (not scores)."""
+    out = []
+    for a in answers:
+        entities = {t: [(e["start"], e["end"], e["type"]) for e in v] for t, v in a.get("entities", {}).items()}
+        out.append((entities, {t: v.get("label") for t, v in a.get("pair", {}).items()}))
+    return out
+
+
+@contextmanager
+def _without_env(name: str) -> Iterator[None]:
+    saved = os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ[name] = saved
+
+
+def verify_version(model_uri: str, backends: list[str]) -> None:
+    """Load ``model_uri`` with every backend and answer the input example; raise RegistrationError when it gives
+    no answer, or when the fp32 ONNX export decides differently from torch. The version is downloaded once (what
+    a server would fetch) and loaded from there per backend."""
+    import mlflow.artifacts
+    import mlflow.pyfunc
+
+    from mtclin.tracking import pyfunc
+
+    answers = {}
+    # each backend as asked for: a MTCLIN_BACKEND of this process (meant for a server) would override them all
+    with tempfile.TemporaryDirectory(prefix="mtclin-verify-") as tmp, _without_env(pyfunc.BACKEND_ENV):
+        local = mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp)
+        for backend in backends:
+            loaded = mlflow.pyfunc.load_model(local, model_config={"backend": backend})
+            answers[backend] = got = loaded.predict(pyfunc.input_example())
+            if len(got) != 2 or "entities" not in got[0] or "pair" not in got[1]:
+                raise RegistrationError(f"model version {model_uri} gave no answer to the input example ({backend})")
+    if "onnx" in answers and _decisions(answers["onnx"]) != _decisions(answers["torch"]):
+        raise RegistrationError(f"model version {model_uri}: the fp32 ONNX export answers the input example "
+                                "differently from torch; register with onnx=False and report the model")
+
+
 def log_and_register(run_id: str, model_dir: Path | str, primary: Mapping[str, tuple[str, float]],
                      name: str = store.DEFAULT_MODEL_NAME, uri: str | None = None, alias: str = CANDIDATE,
-                     tags: Mapping[str, str] | None = None, verify: bool = True):
+                     tags: Mapping[str, str] | None = None, verify: bool = True, onnx: bool = True):
     """Log ``model_dir`` (a saved mtclin model) as the pyfunc model of run ``run_id``, register it as a new
     version of ``name`` tagged with ``primary`` ({task: (metric, best value)}) and ``tags``, and only then point
-    ``alias`` at it. Returns the ModelVersion. ``verify``: load the version and predict the input example first.
+    ``alias`` at it. Returns the ModelVersion. ``verify``: load the version (every backend) and predict the input
+    example first. ``onnx``: export fp32 and int8 ONNX graphs and carry them as extra artifacts of the version.
     On failure no alias moves; a version already created is deleted; the error is raised."""
     import mlflow
     import mlflow.pyfunc
@@ -102,29 +169,35 @@ def log_and_register(run_id: str, model_dir: Path | str, primary: Mapping[str, t
         raise RegistrationError(f"{model_dir} is not a saved mtclin model (no tasks.json); pass TrainResult.model_dir")
     uri = uri or store.tracking_uri()
     client = store.client(uri)
-    with store.using(uri):
+    with store.using(uri), tempfile.TemporaryDirectory(prefix="mtclin-onnx-") as exports:
+        artifacts = {pyfunc.ARTIFACT_KEY: str(model_dir)}
+        if onnx:
+            try:  # before anything is logged: a failed export leaves no trace in the run or the registry
+                artifacts |= onnx_artifacts(model_dir, Path(exports))
+            except Exception as err:
+                raise RegistrationError(f"{model_dir}: the ONNX export failed ({err}); nothing was registered "
+                                        "(register with onnx=False to go without the ONNX backends)") from err
         active = mlflow.active_run()
         # log into the run: the caller's active run, or the finished training run reopened for the call
         with (mlflow.start_run(run_id=run_id) if active is None or active.info.run_id != run_id
               else nullcontext()):
             info = mlflow.pyfunc.log_model(
                 name=MODEL_ARTIFACT, python_model=str(Path(pyfunc.__file__).with_name("model_code.py")),
-                artifacts={pyfunc.ARTIFACT_KEY: str(model_dir)}, signature=pyfunc.signature(),
+                artifacts=artifacts, signature=pyfunc.signature(), model_config={"backend": "torch"},
                 input_example=pyfunc.input_example(), pip_requirements=pip_requirements(),
                 metadata={"mtclin_version": mtclin.__version__, "source_run_id": run_id})
         mv = None
         try:
-            check_artifacts(client, info.model_id, model_dir)
+            for key, path in artifacts.items():
+                check_artifacts(client, info.model_id, Path(path), key)
             # register_model waits until the version is READY (or raises)
             mv = mlflow.register_model(info.model_uri, name, tags=metric_tags(primary) | dict(tags or {}))
             mv = client.get_model_version(name, mv.version)
             if mv.status != "READY":
                 raise RegistrationError(f"model version {name}/{mv.version} is {mv.status}, not READY")
             if verify:
-                loaded = mlflow.pyfunc.load_model(f"models:/{name}/{mv.version}")
-                answers = loaded.predict(pyfunc.input_example())
-                if len(answers) != 2 or "entities" not in answers[0] or "pair" not in answers[1]:
-                    raise RegistrationError(f"model version {name}/{mv.version} gave no answer to the input example")
+                verify_version(f"models:/{name}/{mv.version}",
+                               [b for b, key in pyfunc.BACKEND_ARTIFACTS.items() if key in artifacts])
             client.set_registered_model_alias(name, alias, mv.version)
         except BaseException:
             if mv is not None:

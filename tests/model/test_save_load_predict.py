@@ -87,3 +87,21 @@ def test_predict_cli_reads_and_writes_json_lines(saved, tmp_path: Path):
     bad = subprocess.run([sys.executable, "-m", "mtclin.cli", "predict", "--model", str(out), "--input",
                           str(requests)], capture_output=True, text=True)
     assert bad.returncode == 2 and "in.jsonl:1" in bad.stderr
+
+
+def test_onnx_backend_answers_like_torch(saved, tmp_path: Path):
+    """The same Predictor over the fp32 ONNX export: the same entities and labels, scores within 1e-4."""
+    from mtclin.export.onnx import export_onnx
+
+    out, _, _ = saved
+    export_onnx(out, tmp_path / "onnx")
+    torch_p, onnx_p = Predictor.load(out, device="cpu"), Predictor.load(tmp_path / "onnx", backend="onnx")
+    for a, b in zip(torch_p.predict(TEXTS), onnx_p.predict(TEXTS)):
+        assert a.keys() == b.keys()
+        for task in a:
+            assert [(e["start"], e["end"], e["type"]) for e in a[task]] == \
+                [(e["start"], e["end"], e["type"]) for e in b[task]]
+            assert all(abs(x["score"] - y["score"]) <= 1e-4 for x, y in zip(a[task], b[task]))
+    for a, b in zip(torch_p.predict_pairs(PAIRS), onnx_p.predict_pairs(PAIRS)):
+        assert a["mednli"]["label"] == b["mednli"]["label"] and a["medrqe"]["label"] == b["medrqe"]["label"]
+        assert a["n2c2-2019"]["score"] == pytest.approx(b["n2c2-2019"]["score"], abs=1e-4)
