@@ -71,6 +71,9 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--project", default=str(REPO.parent / "mtclin-real-data"))
     parser.add_argument("--corpora-dir", default=str(SHARED))
     parser.add_argument("--limit-train", type=int, default=0, help="smoke runs only: rows per task")
+    parser.add_argument("--ner-head", default="bio", choices=["bio", "span"], help="quaero's NER head")
+    parser.add_argument("--max-span-width", type=int, default=0,
+                        help="span head: widest span in words (0: the narrowest covering 99 %% of train gold)")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -88,6 +91,8 @@ def run(argv: Sequence[str] | None = None) -> None:
     out = train_baselines(corpora=list(RELEASES), seeds=seeds, multitask_schedules=schedules,
                           multitask_seeds={"round_robin": seeds, "loss_sum": ls_seeds}, epochs=args.max_epochs,
                           selection=args.selection, patience=args.patience, limit_train=args.limit_train,
+                          ner_heads={"quaero-2014": args.ner_head} if args.ner_head != "bio" else {},
+                          max_span_widths={"quaero-2014": args.max_span_width} if args.max_span_width else {},
                           project_dir=str(project))
     wall = time.perf_counter() - started
     uri = store.tracking_uri(project)
@@ -100,8 +105,9 @@ def run(argv: Sequence[str] | None = None) -> None:
                "rows": [r.to_json() for r in rows], "runs": child_runs(uri, out["parent_run_id"])}
     target = Path(args.out)
     target.mkdir(parents=True, exist_ok=True)
-    (target / f"real-{args.selection}.json").write_text(json.dumps(payload, indent=2) + "\n")
-    (target / f"real-{args.selection}.md").write_text(table)
+    name = f"real-{args.selection}" + ("" if args.ner_head == "bio" else f"-{args.ner_head}")
+    (target / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
+    (target / f"{name}.md").write_text(table)
     print(table)
 
 

@@ -1,6 +1,8 @@
-"""Training: dynamic padding against padding to 512, and round robin against loss summation as tasks grow.
+"""Training: dynamic padding against padding to 512, round robin against loss summation as tasks grow, and what a
+span NER head costs over a BIO head.
 
-    python -m bench.training [--device cpu|cuda] [--part padding|schedules|all] [--quick]
+    python -m bench.training [--device cpu|cuda] [--part padding|schedules|heads|all] [--quick]
+                             [--ner-head bio|span] [--span-width K]
 
 (a) padding: the same sequences in the same length-bucketed batches (``LengthBucketSampler``, as the training
 loop draws them), the same model and the same optimizer steps, collated two ways: ``dynamic`` pads each batch to
@@ -13,6 +15,12 @@ that the two runs' per-step losses can be compared: padding is masked, so they m
 of the step; losses summed; one backward; clip; AdamW step) for the first 1, 2, 4, 8 tasks, NER tasks first.
 Round robin steps through one task's batch at a time; loss summation takes one batch of every task per step. Each
 task's batch has a fixed shape (NER: 25 x 128, pairs: 40 x 64) so that only the number of tasks changes.
+``--ner-head span`` trains the NER tasks with span heads instead (round robin still holds one task's batch at a
+time: a span batch is larger, not added to the others').
+
+(c) heads: the same NER batches (25 x 128, as in (b)) through one training step with a BIO head and with a span head
+of maximum width ``--span-width`` (default 8 words): step time, peak memory, and the candidate spans per window the
+span head scores (``mtclin.data.encode_spans``; about words x width).
 
 Every configuration runs in a fresh process, so its peak memory (CPU: peak RSS; CUDA: max_memory_allocated) is
 its own.
@@ -100,8 +108,38 @@ def pad_to(batch: dict[str, Any], width: int, pad_token_id: int) -> dict[str, An
 
 # --- the training step ------------------------------------------------------------------------------------------
 
-def make_model(tasks: Sequence[str], dropout: float, device: str, seed: int):
-    """A model of the given tasks on the default encoder, AdamW as the loop builds it (constant lr 5e-5)."""
+def span_items(items: Sequence[Any], seed: int) -> list[Any]:
+    """The windows as a span task's: no BIO labels, a gold entity of 1-3 words about every fifth word."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for item in items:
+        n = int(item.word_index.max()) + 1 if (item.word_index >= 0).any() else 0
+        starts = np.sort(rng.choice(n, size=min(n, max(1, n // 5)), replace=False)) if n else np.zeros(0, int)
+        ends = np.minimum(starts + rng.integers(0, 3, len(starts)), max(n - 1, 0))
+        spans = np.stack([starts, ends, rng.integers(1, 4, len(starts))], axis=1).astype(np.int64)
+        out.append(replace(item, labels=None, spans=spans))
+    return out
+
+
+def collate_task(spec: Any, items: Sequence[Any], pad_token_id: int) -> dict[str, Any]:
+    """A NER batch as the task's head takes it (BIO tags, or span candidates)."""
+    from mtclin.data.collate import collate_ner, collate_spans
+
+    if spec.is_span:
+        return collate_spans(items, pad_token_id, spec.max_span_width)
+    return collate_ner(items, pad_token_id)
+
+
+def make_model(tasks: Sequence[str], dropout: float, device: str, seed: int, ner_head: str = "bio",
+               span_width: int = 8):
+    """A model of the given tasks on the default encoder, AdamW as the loop builds it (constant lr 5e-5);
+    ``ner_head``: the head of every NER task (span heads of maximum width ``span_width``)."""
+    from dataclasses import replace
+
     import torch
 
     from mtclin.model.io import DEFAULT_ENCODER, build_model
@@ -110,7 +148,8 @@ def make_model(tasks: Sequence[str], dropout: float, device: str, seed: int):
 
     config = TrainConfig()
     torch.manual_seed(seed)
-    specs = [task_for_corpus(t) for t in tasks]
+    specs = [task_for_corpus(t, ner_head=ner_head if corpus_info(t).kind == "ner" else None) for t in tasks]
+    specs = [replace(s, max_span_width=span_width) if s.is_span else s for s in specs]
     model, tokenizer = build_model(DEFAULT_ENCODER, specs, dropout)
     model.to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -169,17 +208,20 @@ def schedule_worker(cfg: dict[str, Any]) -> dict[str, Any]:
     """(b) one (schedule, number of tasks): step and round times, peak memory."""
     import torch
 
-    from mtclin.data.collate import collate_ner, collate_pairs
+    from mtclin.data.collate import collate_pairs
     from mtclin.train.schedules import plan_epoch
 
     device, schedule, tasks = cfg["device"], cfg["schedule"], TASK_ORDER[:cfg["tasks"]]
-    model, tokenizer, optimizer, grad_clip, specs = make_model(tasks, 0.1, device, cfg["seed"])
+    model, tokenizer, optimizer, grad_clip, specs = make_model(tasks, 0.1, device, cfg["seed"],
+                                                               cfg.get("ner_head", "bio"), cfg.get("span_width", 8))
     batches = {}
     for k, name in enumerate(tasks):
         spec = specs[name]
         if spec.kind == "ner":
             items = ner_items([cfg["ner_length"]] * cfg["ner_batch"], spec.num_outputs, tokenizer, cfg["seed"] + k)
-            batch = collate_ner(items, tokenizer.pad_token_id)
+            if spec.is_span:
+                items = span_items(items, cfg["seed"] + k)
+            batch = collate_task(spec, items, tokenizer.pad_token_id)
         else:
             items = pair_items(cfg["pair_batch"], cfg["pair_length"], spec.kind, spec.num_outputs, tokenizer,
                                cfg["seed"] + k)
@@ -200,6 +242,44 @@ def schedule_worker(cfg: dict[str, Any]) -> dict[str, Any]:
     return {"config": cfg, "steps_timed": len(times), "step_s": sum(times) / len(times),
             "round_s": sum(times) / timed_rounds, "peak_mib": peak_mib(device), "base_mib": base,
             "threads": torch.get_num_threads()}
+
+
+def heads_worker(cfg: dict[str, Any]) -> dict[str, Any]:
+    """(c) one NER head kind on fixed NER batches: step time, peak memory, candidate spans per window."""
+    import torch
+
+    device = cfg["device"]
+    model, tokenizer, optimizer, grad_clip, specs = make_model([NER_TASK], 0.1, device, cfg["seed"],
+                                                               cfg["ner_head"], cfg["span_width"])
+    spec = specs[NER_TASK]
+    items = ner_items([cfg["ner_length"]] * cfg["ner_batch"], spec.num_outputs, tokenizer, cfg["seed"])
+    if spec.is_span:
+        items = span_items(items, cfg["seed"])
+    batch = {k: v.to(device) for k, v in collate_task(spec, items, tokenizer.pad_token_id).items()}
+    train_step(model, optimizer, [(NER_TASK, batch)], grad_clip)  # warm-up: allocates AdamW's state
+    base = memory_now_mib(device)
+    reset_peak(device)
+    times = []
+    for _ in range(cfg["rounds"] - 1):
+        t0 = now(device)
+        train_step(model, optimizer, [(NER_TASK, batch)], grad_clip)
+        times.append(now(device) - t0)
+    candidates = int(batch["span_widths"].shape[1]) if spec.is_span else 0
+    return {"config": cfg, "step_s": sum(times) / len(times), "peak_mib": peak_mib(device), "base_mib": base,
+            "candidates_per_window": candidates, "threads": torch.get_num_threads()}
+
+
+def heads_figures(runs: dict[str, dict[str, Any]]) -> list[Figure]:
+    figs = []
+    for head, r in runs.items():
+        figs += [Figure(f"heads.{head}.step_time", r["step_s"], "s"),
+                 Figure(f"heads.{head}.peak_memory_above_base", r["peak_mib"] - r["base_mib"], "MiB")]
+    bio, span = runs["bio"], runs["span"]
+    figs += [Figure("heads.span.candidates_per_window", span["candidates_per_window"], "spans"),
+             Figure("heads.span_over_bio.step_time", span["step_s"] / bio["step_s"], "x"),
+             Figure("heads.span_over_bio.peak_memory_above_base",
+                    (span["peak_mib"] - span["base_mib"]) / max(bio["peak_mib"] - bio["base_mib"], 1e-9), "x")]
+    return figs
 
 
 # --- main -------------------------------------------------------------------------------------------------------
@@ -245,7 +325,7 @@ def schedule_figures(runs: dict[tuple[str, int], dict[str, Any]], counts: Sequen
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.training", description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    parser.add_argument("--part", default="all", choices=("padding", "schedules", "all"))
+    parser.add_argument("--part", default="all", choices=("padding", "schedules", "heads", "all"))
     parser.add_argument("--quick", action="store_true", help="a smoke run of about a minute on a CPU")
     parser.add_argument("--sequences", type=int, default=None, help="(a) sequences (default 1000; quick 32)")
     parser.add_argument("--batch-size", type=int, default=None, help="(a) batch size (default 25, the paper's "
@@ -260,6 +340,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--ner-length", type=int, default=None, help="(b) NER length (default 128; quick 64)")
     parser.add_argument("--pair-batch", type=int, default=None, help="(b) pair batch (default 40; quick 8)")
     parser.add_argument("--pair-length", type=int, default=None, help="(b) pair length (default 64; quick 32)")
+    parser.add_argument("--ner-head", default="bio", choices=("bio", "span"), help="(b) the NER tasks' head")
+    parser.add_argument("--span-width", type=int, default=8, help="(b, c) span heads' maximum width in words")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads per worker (default: torch's "
                         "choice, one per core); 1 is steadier on a machine others are using")
@@ -276,7 +358,8 @@ def run(argv: Sequence[str] | None = None) -> None:
             import torch
 
             torch.set_num_threads(cfg["threads"])
-        report(padding_worker(cfg) if cfg["part"] == "padding" else schedule_worker(cfg))
+        workers = {"padding": padding_worker, "schedules": schedule_worker, "heads": heads_worker}
+        report(workers[cfg["part"]](cfg))
         return
     check_device(args.device)
 
@@ -306,7 +389,8 @@ def run(argv: Sequence[str] | None = None) -> None:
             raise CannotMeasure(f"--tasks {args.tasks}: counts between 1 and {len(TASK_ORDER)}")
         schedules = {"rounds": pick(args.rounds, 4, 2), "ner_batch": pick(args.ner_batch, 25, 8),
                      "ner_length": pick(args.ner_length, 128, 64), "pair_batch": pick(args.pair_batch, 40, 8),
-                     "pair_length": pick(args.pair_length, 64, 32), "task_counts": counts}
+                     "pair_length": pick(args.pair_length, 64, 32), "task_counts": counts,
+                     "ner_head": args.ner_head, "span_width": args.span_width}
         if schedules["rounds"] < 2:
             raise CannotMeasure("--rounds must be >= 2 (the first round is the untimed warm-up)")
         settings["schedules"] = schedules
@@ -319,6 +403,19 @@ def run(argv: Sequence[str] | None = None) -> None:
                       f"{runs[(schedule, k)]['peak_mib']:.0f} MiB", file=sys.stderr, flush=True)
         details["schedules"] = {f"{s}.tasks{k}": r for (s, k), r in runs.items()}
         figures += schedule_figures(runs, counts)
+    if args.part in ("heads", "all"):
+        heads = {"rounds": pick(args.rounds, 4, 2), "ner_batch": pick(args.ner_batch, 25, 8),
+                 "ner_length": pick(args.ner_length, 128, 64), "span_width": args.span_width}
+        if heads["rounds"] < 2:
+            raise CannotMeasure("--rounds must be >= 2 (the first round is the untimed warm-up)")
+        settings["heads"] = heads
+        runs = {}
+        for head in ("bio", "span"):
+            runs[head] = run_worker("bench.training", common | heads | {"part": "heads", "ner_head": head})
+            print(f"# {head} head: step {runs[head]['step_s']:.2f}s, peak {runs[head]['peak_mib']:.0f} MiB",
+                  file=sys.stderr, flush=True)
+        details["heads"] = runs
+        figures += heads_figures(runs)
     settings["wall_s"] = time.perf_counter() - started
     write_result("training", args.device, figures, settings, details, args.out)
     if not ok:

@@ -41,6 +41,13 @@ def compare(parent: str, uri: str) -> str:
     return markdown(rows, selection=runs[0].data.tags.get("mtclin.selection") if runs else None)
 
 
+def _span_settings(base: TrainConfig, corpus: str) -> dict[str, dict]:
+    """A single-task run's NER head settings: its own corpus's only, so a run of another corpus keeps the run key
+    (and the checkpoints) it has without them."""
+    return {"ner_heads": {k: v for k, v in base.ner_heads.items() if k == corpus},
+            "max_span_widths": {k: v for k, v in base.max_span_widths.items() if k == corpus}}
+
+
 @flow(name="train-baselines")
 def train_baselines(
     corpora: list[str] = list(CORPORA),
@@ -56,6 +63,8 @@ def train_baselines(
     limit_train: int = 0,
     limit_eval: int = 0,
     device: str = "auto",
+    ner_heads: dict[str, str] | None = None,
+    max_span_widths: dict[str, int] | None = None,
     project_dir: str = ".",
     experiment: str = "mt-clinical-bert",
 ) -> dict[str, Any]:
@@ -63,7 +72,8 @@ def train_baselines(
     ``multitask_seeds[schedule]`` (default: the first seed), all children of one parent run that gets Table 2.
     ``selection`` dev: every run stops early on dev (``patience``, at most ``epochs``) and is scored on test once;
     ``paper``: train+dev, best epoch on test (labelled so in MLflow and in the table). Each run resumes from its
-    own checkpoints, so a grid stopped half-way picks up where it was."""
+    own checkpoints, so a grid stopped half-way picks up where it was. ``ner_heads`` / ``max_span_widths``: per NER
+corpus, bio | span and the span head's widest span (as in train-multitask), in every run that trains it."""
     from mtclin.run_dirs import keyed_run
     from mtclin.tracking import store
     from mtclin.tracking.runs import start_parent_run
@@ -75,8 +85,9 @@ def train_baselines(
     validate(processed, corpora, project / "runs" / "baselines-validation")
     base = TrainConfig(corpora=tuple(corpora), processed_dir=str(processed), encoder=encoder, epochs=epochs,
                        selection=selection, patience=patience, learning_rate=learning_rate, max_length=max_length,
-                       limit_train=limit_train, limit_eval=limit_eval, device=device, seed=seeds[0], progress=False)
-    configs = [(f"{corpus}-seed{seed}", replace(base, corpora=(corpus,), seed=seed))
+                       limit_train=limit_train, limit_eval=limit_eval, device=device, seed=seeds[0], progress=False,
+                       ner_heads=dict(ner_heads or {}), max_span_widths=dict(max_span_widths or {}))
+    configs = [(f"{corpus}-seed{seed}", replace(base, corpora=(corpus,), seed=seed, **_span_settings(base, corpus)))
                for corpus in corpora for seed in seeds]
     configs += [(f"{schedule}-seed{seed}", replace(base, schedule=schedule, seed=seed))
                 for schedule in multitask_schedules for seed in multitask_seeds.get(schedule, seeds[:1])]

@@ -112,6 +112,7 @@ def train_multitask(
     limit_eval: int = 0,
     device: str = "auto",
     checkpoint_every: int = 200,
+    ner_heads: dict[str, str] | None = None,
     project_dir: str = ".",
     experiment: str = "mt-clinical-bert",
     model_name: str = "mt-clinical-bert",
@@ -138,7 +139,8 @@ def train_multitask(
                          learning_rate=learning_rate,
                          ner_batch_size=ner_batch_size, pair_batch_size=pair_batch_size, max_length=max_length,
                          seed=seed, temperature=temperature, limit_train=limit_train, limit_eval=limit_eval,
-                         device=device, checkpoint_every=checkpoint_every, progress=False)
+                         device=device, checkpoint_every=checkpoint_every, ner_heads=dict(ner_heads or {}),
+                         progress=False)
     key, config = keyed_run(project, config, fresh)
     validate(processed, corpora, Path(config.output_dir) / "validation")
 

@@ -1,4 +1,4 @@
-"""Writing a directory all or nothing: readers see the old directory or the complete new one, never a half."""
+"""Writing a directory (or a file) all or nothing: readers see the old one or the complete new one, never a half."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, TextIO
 
 
 @contextmanager
@@ -30,3 +30,22 @@ def replaced_atomically(out_dir: Path | str) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+@contextmanager
+def file_replaced_atomically(path: Path | str, encoding: str = "utf-8") -> Iterator[TextIO]:
+    """Yield a text stream on a temporary sibling of ``path``; on a clean exit it takes ``path``'s place (readers
+    see the old file or the complete new one), on an error it is removed and ``path`` is untouched."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding) as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -30,6 +30,7 @@ def _cmd_sample_corpora(args: argparse.Namespace) -> int:
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from mtclin.corpora.registry import read_corpus
+    from mtclin.preprocess.link_stats import describe
     from mtclin.preprocess.stats import corpus_stats
 
     splits = args.splits.split(",") if args.splits else None  # None: every split the reader knows
@@ -40,11 +41,15 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     else:
         for split, s in stats["splits"].items():
             print(f"{args.corpus} {split}: " + ", ".join(f"{k}={v}" for k, v in s.items() if not isinstance(v, dict)))
+            for line in describe(s):
+                print(line)
         if stats["labels"]:
             print(f"labels: {', '.join(stats['labels'])}")
         print(f"problems: {stats['problems']['count']}")
         for p in stats["problems"]["items"]:
             print(f"  {p['file']}:{p['position']}: {p['message']}")
+        for notice in stats["notices"]["items"]:
+            print(f"notice: {notice['message']}")
     return 0
 
 
@@ -133,6 +138,44 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _same_file(a: str, b: str) -> bool:
+    if a == "-" or b == "-":
+        return False
+    if Path(a).exists() and Path(b).exists():
+        return Path(a).samefile(b)  # hard links and symlinks included
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def _cmd_deid(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+    from functools import partial
+
+    from mtclin.atomic_dir import file_replaced_atomically
+    from mtclin.deid import phi_task
+    from mtclin.inference import Predictor
+    from mtclin.serving import deid_answer, predict_records, read_jsonl
+    from mtclin.tracking.fetch import local_model
+
+    if _same_file(args.input, args.output):
+        raise ValueError(f"--output {args.output} is the input file: write the de-identified notes to another file "
+                         "(the input is never overwritten)")
+    with local_model(args.model) as ref:  # a registry version is fetched to a temporary directory, loaded, removed
+        predictor = Predictor.load(ref.path, device=args.device, batch_size=args.batch_size)
+    task = phi_task(predictor.meta.tasks, args.task, where=args.model)
+    respond = partial(deid_answer, task=task, surrogates=args.surrogates)
+    source = open(args.input, encoding="utf-8") if args.input != "-" else sys.stdin
+    # a file is written whole or not at all (a bad record on line 900 leaves no half-de-identified output)
+    sink = file_replaced_atomically(args.output) if args.output != "-" else nullcontext(sys.stdout)
+    count = 0
+    with source, sink as out:
+        for line in predict_records(predictor, read_jsonl(source, args.input, text_only=True), respond=respond):
+            out.write(line + "\n")
+            count += 1
+    if args.output != "-":
+        print(f"de-identified {count} notes with {args.model} ({task}) -> {args.output}", file=sys.stderr)
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from mtclin.export.onnx import export_onnx, max_abs_logit_diff
     from mtclin.tracking.fetch import local_model
@@ -202,6 +245,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("deid", help='JSON lines of notes ({"text": ...}) in, the notes with predicted PHI replaced '
+                       'by [TYPE] out (plus the replaced spans\' offsets in both texts)')
+    p.add_argument("--model", required=True, help="a saved model directory, or models:/NAME@ALIAS | models:/NAME/N")
+    p.add_argument("--input", required=True, help="JSON lines, one {\"text\": ..., \"id\": ...} per note (- for stdin)")
+    p.add_argument("--output", required=True, help="JSON lines out, written atomically; never the input (- for stdout)")
+    from mtclin.deid import PHI_TASK
+
+    p.add_argument("--task", default=PHI_TASK, help=f"the model's PHI head (default {PHI_TASK})")
+    p.add_argument("--surrogates", action="store_true", help="number each distinct PHI string of a note: "
+                   "[DOCTOR-1], [DOCTOR-2], the same string the same tag within the note")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.set_defaults(func=_cmd_deid)
 
     p = sub.add_parser("export", help="one ONNX graph (encoder + every head) + tokenizer + tasks.json, for serving")
     p.add_argument("--model", required=True, help="a saved model directory, or models:/NAME@ALIAS (MLflow registry "

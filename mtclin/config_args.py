@@ -1,8 +1,8 @@
 """Command-line options derived from a config dataclass (as HF's HfArgumentParser does): one definition, in the
 dataclass, gives each option its name, type, default and help.
 
-``corpora: tuple[str, ...]`` -> ``--corpora a,b`` ("all": every registered corpus); ``dict[str, int]`` ->
-``--<name>-for TASK=N ...``; ``bool`` -> ``--<name>`` / ``--no-<name>``; ``choices`` constrain named fields.
+``corpora: tuple[str, ...]`` -> ``--corpora a,b`` ("all": every registered corpus); ``dict[str, int]`` (or
+``dict[str, str]``) -> ``--<name>-for TASK=N ...`` (``TASK=VALUE``); ``bool`` -> ``--<name>`` / ``--no-<name>``; ``choices`` constrain named fields.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ def add_config_options(parser: argparse.ArgumentParser, cls: type, choices: Mapp
             parser.add_argument(*names, dest=field.name, action=argparse.BooleanOptionalAction, default=None,
                                 help=f"{text} (default: {field.default})")
         elif kind == "dict":
+            metavar = "TASK=N" if _dict_values(cls, field) is int else "TASK=VALUE"
             parser.add_argument(f"--{field.name.rstrip('s').replace('_', '-')}-for", dest=field.name, nargs="*",
-                                metavar="TASK=N", default=None, help=text)
+                                metavar=metavar, default=None, help=text)
         elif kind == "tuple":
             parser.add_argument(*names, dest=field.name, default=None, metavar="A,B,...",
                                 help=f"{text} (comma-separated, or 'all')")
@@ -43,6 +44,12 @@ def add_config_options(parser: argparse.ArgumentParser, cls: type, choices: Mapp
                                 help=f"{text} (default: {field.default})")
 
 
+def _dict_values(cls: type, field: dataclasses.Field) -> type:
+    """The value type of a ``dict[str, X]`` field (int when unparameterised)."""
+    args = typing.get_args(typing.get_type_hints(cls)[field.name])
+    return args[1] if len(args) == 2 else int
+
+
 def _key_ints(items: Sequence[str], option: str) -> dict[str, int]:
     out = {}
     for item in items:
@@ -50,6 +57,16 @@ def _key_ints(items: Sequence[str], option: str) -> dict[str, int]:
         if not key or not value.isdigit():
             raise ValueError(f"{option} {item!r}: expected TASK=INTEGER")
         out[key] = int(value)
+    return out
+
+
+def _key_strings(items: Sequence[str], option: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if not key or not value:
+            raise ValueError(f"{option} {item!r}: expected TASK=VALUE")
+        out[key] = value
     return out
 
 
@@ -66,6 +83,7 @@ def config_from_options(args: argparse.Namespace, cls: type, all_values: Mapping
             items = [v for v in value.split(",") if v]
             value = tuple(all_values.get(field.name, ()) if items == ["all"] else items)
         elif kind == "dict":
-            value = _key_ints(value, f"--{field.name.rstrip('s').replace('_', '-')}-for")
+            parse = _key_ints if _dict_values(cls, field) is int else _key_strings
+            value = parse(value, f"--{field.name.rstrip('s').replace('_', '-')}-for")
         values[field.name] = value
     return cls.from_dict(values) if hasattr(cls, "from_dict") else cls(**values)

@@ -44,9 +44,11 @@ def lock_stages(project_dir: Path) -> dict[str, Any]:
 
 def stage_name(corpus: str) -> str:
     """The DVC stage preprocessing ``corpus`` (see dvc.yaml): ``preprocess@<name>`` for a built-in corpus,
-    ``declared@<name>`` for one declared in the project's corpora.yaml."""
-    from mtclin.corpora.registry import BUILTIN
+    ``declared@<name>`` for one declared in the project's corpora.yaml; a derived task (assertion, relation) has no
+    stage of its own: its source corpus's."""
+    from mtclin.corpora.registry import BUILTIN, source_of
 
+    corpus = source_of(corpus)
     return f"preprocess@{corpus}" if corpus in BUILTIN else f"declared@{corpus}"
 
 
@@ -54,7 +56,10 @@ def reproduce(project_dir: Path, corpora: Sequence[str]) -> list[str]:
     """``dvc repro`` of the corpora's preprocess stages in ``project_dir``; returns the stages that ran (empty
     when nothing changed). Raises :class:`PreprocessingError` with DVC's message (e.g. a reader error naming the
     file and line, or the repo lock held by another run)."""
+    from mtclin.corpora.registry import source_of
+
     project_dir = Path(project_dir).resolve()
+    corpora = list(dict.fromkeys(source_of(c) for c in corpora))  # a derived task is preprocessed as its source
     missing = [c for c in corpora if not (project_dir / "data" / c).is_dir()]
     if missing:
         raise FileNotFoundError(

@@ -38,9 +38,11 @@ def run(cmd: list[str], cwd: Path) -> str:
     return done.stdout + done.stderr
 
 
-def mlflow_models_serve(model_uri: str, rows: list[dict[str, Any]], cwd: Path, **env: str) -> list[dict[str, Any]]:
+def mlflow_models_serve(model_uri: str, rows: list[dict[str, Any]], cwd: Path, params: dict[str, Any] | None = None,
+                        **env: str) -> list[dict[str, Any]]:
     """Start ``mlflow models serve -m model_uri --env-manager local`` (a real server; ``env`` names the tracking
-    URI and anything else it needs), post ``rows`` once it answers, stop it, and return its predictions."""
+    URI and anything else it needs), post ``rows`` (and ``params``, when given) once it answers, stop it, and
+    return its predictions."""
     port = free_port()
     log = cwd / "serve.log"
     with log.open("wb") as out:  # `mlflow models serve` execs `uvicorn` from PATH: venv_env puts it there
@@ -48,7 +50,7 @@ def mlflow_models_serve(model_uri: str, rows: list[dict[str, Any]], cwd: Path, *
                                    "local", "-p", str(port)], env=venv_env(**env), cwd=cwd, stdout=out,
                                   stderr=subprocess.STDOUT)
     try:
-        body = json.dumps({"dataframe_records": rows}).encode()
+        body = json.dumps({"dataframe_records": rows} | ({"params": params} if params else {})).encode()
         request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", body,
                                          {"Content-Type": "application/json"})
         deadline = time.time() + 120

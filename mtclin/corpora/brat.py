@@ -6,10 +6,17 @@ An ``.ann`` line is ``ID\\tMIDDLE[\\tTEXT]``. Only text-bound ``T`` lines become
     T7\\tReason 100 110;115 120\\tleft leg          (discontinuous: TEXT = the fragments' texts joined by ' ',
                                                 or in one of the other forms below)
 
-Relation lines (``R``) are checked for shape and otherwise ignored. Event, attribute, normalisation, note and
-equivalence lines (``E A M N # *``, e.g. ``N1\\tReference T1 MeSH:D011125``) are accepted whatever follows their
-id: no task uses them, and exports differ in what they put there. Problem messages give ids, offsets and
-lengths, never note text (it may be PHI).
+Relation lines (``R22\\tForm-Drug Arg1:T41 Arg2:T40``) are checked for shape. A reader that declares its relations
+(``signatures``: type -> the entity types of Arg1 and Arg2; n2c2-2018's ``Form-Drug: (Form, Drug)``) also keeps them,
+as relations from Arg1 to Arg2 (roles by name, in either listed order), after checking each (:func:`check_relations`):
+a declared type, the roles Arg1 and Arg2, and arguments that are kept ``T`` entities of the same file (not an id no
+``T`` line defines, nor one whose ``T`` line was skipped as broken) of the types its signature names; a relation
+failing a check is a problem and is skipped. The other readers (quaero, declared ``brat`` corpora) drop them, as
+they did before relations were read.
+
+Event, attribute, normalisation, note and equivalence lines (``E A M N # *``, e.g. ``N1\\tReference T1
+MeSH:D011125``) are accepted whatever follows their id: no task uses them, and exports differ in what they put
+there. Problem messages give ids, offsets and lengths, never note text (it may be PHI).
 
 Span text checks compare with whitespace normalised: BRAT writes a newline inside a span as a space. The TEXT
 of a discontinuous entity is correct when it equals any of three forms seen in real releases (n2c2-2018): the
@@ -29,20 +36,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
-from mtclin.corpora.problems import ProblemLog, read_text
-from mtclin.corpora.types import Document, Entity
+from mtclin.corpora.problems import ProblemLog, read_text, shown
+from mtclin.corpora.types import Document, Entity, Relation, sort_relations
 
 Fragments = tuple[tuple[int, int], ...]
+Signatures = Mapping[str, tuple[str, str]]  # relation type -> (type of Arg1, type of Arg2)
 
-# Relation lines are checked for shape: (id pattern, MIDDLE field pattern, an example for the error message).
-_RELATION = (r"R\d+", r"\S+ \S+:\S+ \S+:\S+", "R22<tab>Form-Drug Arg1:T41 Arg2:T40")
 # Ids of the line kinds accepted unchecked: events, attributes (M: their old name), normalisations, notes, equivalences.
 _UNCHECKED_ID = re.compile(r"[EAMN]\d+|#\d*|\*")
 _T_ID = re.compile(r"T\d+")
 LABEL = re.compile(r"[A-Za-z_][\w-]{0,40}")  # a BRAT type name
 _FRAGMENT = re.compile(r"(\d+) (\d+)")
+_R_ID = re.compile(r"R\d+")
+_R_MIDDLE = re.compile(r"(\S+) (\S+):(\S+) (\S+):(\S+)")  # TYPE ROLE:ID ROLE:ID
+_R_EXAMPLE = "R22<tab>Form-Drug Arg1:T41 Arg2:T40"
+ROLES = ("Arg1", "Arg2")
 
 
 @dataclass(frozen=True)
@@ -110,22 +120,87 @@ def _parse_t_line(fields: list[str], number: int, path: Path, log: ProblemLog) -
     return TextBound(ident, label, fragments, fields[2], number)
 
 
-def _check_other_line(fields: list[str], number: int, path: Path, log: ProblemLog) -> None:
-    """Report a line that is neither T, nor one of the unchecked kinds, nor a well-formed R line."""
-    if not fields[0].startswith("R"):
-        log.report(path, number, "unparsable line: does not start with a BRAT id (T, R, E, A, M, N, # or *) "
-                                 "followed by a tab; line skipped")
-        return
-    id_pattern, middle_pattern, example = _RELATION
-    if not re.fullmatch(id_pattern, fields[0]) or len(fields) < 2 or not re.fullmatch(middle_pattern, fields[1]):
-        log.report(path, number, f"malformed 'R' annotation line (expected e.g. '{example}'); line skipped")
+
+@dataclass(frozen=True)
+class RelationLine:
+    """A parsed ``R`` line, not yet checked against the entities: ``args`` are ``(role, id)`` as listed."""
+
+    id: str
+    type: str
+    args: tuple[tuple[str, str], tuple[str, str]]
+    line: int
 
 
-def parse_ann(content: str, path: Path, log: ProblemLog) -> list[TextBound]:
-    """Parse the content of an ``.ann`` file: its ``T`` lines in file order (duplicate ids, bad offset syntax
-    reported and skipped); ``R`` lines are checked for shape, ``E A M N # *`` lines accepted as they are, and all
-    of them dropped. Blank lines are allowed."""
-    bounds: list[TextBound] = []
+def parse_relation_line(fields: list[str], number: int, path: Path, log: ProblemLog) -> RelationLine | None:
+    """The ``R`` line split on its first two tabs (None after a report when it is malformed)."""
+    match = _R_MIDDLE.fullmatch(fields[1]) if len(fields) >= 2 else None
+    if not _R_ID.fullmatch(fields[0]) or match is None:
+        log.report(path, number, f"malformed 'R' annotation line (expected e.g. '{_R_EXAMPLE}'); line skipped")
+        return None
+    return RelationLine(fields[0], match[1], ((match[2], match[3]), (match[4], match[5])), number)
+
+
+def _error(relation: RelationLine, kept: Mapping[str, Entity], defined: set[str], signatures: Signatures
+           ) -> str | None:
+    """Why ``relation`` cannot be kept (None: it can)."""
+    if relation.type not in signatures:
+        return f"unknown relation type {shown(relation.type)} (expected one of {', '.join(signatures)})"
+    roles = dict(relation.args)
+    if sorted(roles) != list(ROLES):
+        return f"its roles must be {' and '.join(ROLES)}"
+    for role in ROLES:
+        ident = roles[role]
+        if ident in kept:
+            continue
+        if not _T_ID.fullmatch(ident):
+            return f"{role} {shown(ident)} is not a T id (a text-bound annotation)"
+        if ident in defined:
+            return f"{role} {ident}: its T line was skipped as broken (see the problem reported for it)"
+        return f"{role} {ident}: no T line of this file defines it"
+    for role, wanted in zip(ROLES, signatures[relation.type]):
+        if kept[roles[role]].type != wanted:
+            return f"{role} {roles[role]} is a {kept[roles[role]].type}, but {relation.type} takes a {wanted} there"
+    return None
+
+
+def check_relations(lines: Sequence[RelationLine], entities: Sequence[Entity], defined: set[str],
+                    signatures: Signatures, path: Path, log: ProblemLog) -> tuple[Relation, ...]:
+    """The relations of ``lines`` that pass the checks of the module docstring against the kept ``entities``
+    (``defined``: every ``T`` id the file's lines define, kept or not, to say why an argument is missing).
+    Unordered; see links.py."""
+    kept = {entity.id: entity for entity in entities}
+    relations: list[Relation] = []
+    seen: set[str] = set()
+    for relation in lines:
+        where = f"line {relation.line}"
+        if relation.id in seen:
+            log.report(path, where, f"{relation.id}: id already used earlier in this file; relation skipped")
+            continue
+        seen.add(relation.id)
+        error = _error(relation, kept, defined, signatures)
+        if error is not None:
+            log.report(path, where, f"{relation.id}: {error}; relation skipped")
+            continue
+        roles = dict(relation.args)
+        relations.append(Relation(relation.id, relation.type, roles["Arg1"], roles["Arg2"]))
+    return tuple(relations)
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """What :func:`parse_annotations` finds in an ``.ann`` file: ``T`` and ``R`` lines, in file order, and every
+    ``T`` id defined (those skipped as broken too: a relation naming one is told why it has no argument)."""
+
+    bounds: list[TextBound]
+    relations: list[RelationLine]
+    defined: set[str]
+
+
+def parse_annotations(content: str, path: Path, log: ProblemLog) -> Annotations:
+    """Parse the content of an ``.ann`` file: its ``T`` lines (duplicate ids, bad offset syntax reported and
+    skipped) and ``R`` lines (malformed ones reported and skipped); ``E A M N # *`` lines are accepted as they are
+    and dropped. Blank lines are allowed."""
+    found = Annotations([], [], set())
     seen: set[str] = set()
     for number, line in enumerate(content.split("\n"), start=1):
         line = line.rstrip("\r")  # CRLF-written .ann files
@@ -136,19 +211,29 @@ def parse_ann(content: str, path: Path, log: ProblemLog) -> list[TextBound]:
             continue  # E A M N # * lines, even without a tab after their id: nothing reads them
         if len(fields) < 2 and not fields[0].startswith("T"):
             log.report(path, number, "unparsable line: no tab after the annotation id; line skipped")
-            continue
-        if fields[0].startswith("T"):
+        elif fields[0].startswith("T"):
+            if _T_ID.fullmatch(fields[0]):
+                found.defined.add(fields[0])
             bound = _parse_t_line(fields, number, path, log)
-            if bound is None:
-                continue
-            if bound.id in seen:
+            if bound is not None and bound.id in seen:
                 log.report(path, number, f"{bound.id}: id already used earlier in this file; annotation skipped")
-                continue
-            seen.add(bound.id)
-            bounds.append(bound)
+            elif bound is not None:
+                seen.add(bound.id)
+                found.bounds.append(bound)
+        elif fields[0].startswith("R"):
+            relation = parse_relation_line(fields, number, path, log)
+            if relation is not None:
+                found.relations.append(relation)
         else:
-            _check_other_line(fields, number, path, log)
-    return bounds
+            log.report(path, number, "unparsable line: does not start with a BRAT id (T, R, E, A, M, N, # or *) "
+                                     "followed by a tab; line skipped")
+    return found
+
+
+def parse_ann(content: str, path: Path, log: ProblemLog) -> list[TextBound]:
+    """The ``T`` lines of an ``.ann`` file in file order (see :func:`parse_annotations`, which also returns
+    the ``R`` lines)."""
+    return parse_annotations(content, path, log).bounds
 
 
 def _offset_error(bound: TextBound, length: int) -> str | None:
@@ -233,15 +318,20 @@ def read_ann_text(path: Path, log: ProblemLog) -> str | None:
     return None if content is None else content.removeprefix("\ufeff")
 
 
-def read_document(txt: Path, ann: Path, labels: Sequence[str] | None, log: ProblemLog) -> Document | None:
-    """One note and its checked entities; ``Document.id`` is the .txt path relative to the corpus root without
-    extension. None when the note or its annotations cannot be read (reported)."""
+def read_document(txt: Path, ann: Path, labels: Sequence[str] | None, log: ProblemLog,
+                  relations: Signatures | None = None) -> Document | None:
+    """One note, its checked entities and, where ``relations`` declares the corpus's relation types (type ->
+    argument types; see :func:`check_relations`), the checked relations between them (None: ``R`` lines are checked for
+    shape only and not kept). ``Document.id`` is the .txt path relative to the corpus root without extension. None
+    when the note or its annotations cannot be read (reported)."""
     text = read_text(txt, log)
     content = read_ann_text(ann, log)
     if text is None or content is None:
         return None
-    entities = check_entities(parse_ann(content, ann, log), text, labels, ann, log)
-    return Document(log.relative(txt.with_suffix("")), text, entities)
+    found = parse_annotations(content, ann, log)
+    entities = check_entities(found.bounds, text, labels, ann, log)
+    links = () if relations is None else check_relations(found.relations, entities, found.defined, relations, ann, log)
+    return Document(log.relative(txt.with_suffix("")), text, entities, relations=sort_relations(links, entities))
 
 
 def pair_files(paths: Iterable[Path], log: ProblemLog) -> list[tuple[Path, Path]]:
@@ -270,8 +360,9 @@ def is_release_file(path: Path) -> bool:
     return not path.name.startswith("._") and "__MACOSX" not in path.parts
 
 
-def read_documents(paths: Iterable[Path], labels: Sequence[str] | None, log: ProblemLog) -> list[Document]:
+def read_documents(paths: Iterable[Path], labels: Sequence[str] | None, log: ProblemLog,
+                   relations: Signatures | None = None) -> list[Document]:
     """Read every matched ``.txt``/``.ann`` pair among ``paths`` into documents, sorted by id (``labels``: as for
-    :func:`check_entities`)."""
-    documents = (read_document(txt, ann, labels, log) for txt, ann in pair_files(paths, log))
+    :func:`check_entities`; ``relations``: as for :func:`read_document`)."""
+    documents = (read_document(txt, ann, labels, log, relations) for txt, ann in pair_files(paths, log))
     return [document for document in documents if document is not None]

@@ -11,6 +11,7 @@
         language: en            # optional (default en)
         fields: {a: question, b: answer, label: relation, id: pair_id}  # pairs: JSON fields or TSV columns
         header: true            # tsv-pairs: the first row names the columns
+        ner_head: span          # optional, ner only: bio (default; one flat BIO layer) | span (nested entities)
 
 Train and test are required, dev is optional (without it preprocessing carves dev out of train, as for the
 built-ins). A declaration becomes a :class:`~mtclin.corpora.registry.CorpusInfo` read by its format's reader,
@@ -36,7 +37,7 @@ from mtclin.registry import Registry
 DECLARATIONS = "corpora.yaml"
 KINDS: tuple[TaskKind, ...] = ("ner", "nli", "sts")
 SPLIT_ORDER = ("train", DEV, "test")
-KEYS = ("format", "kind", "splits", "labels", "language", "fields", "header")
+KEYS = ("format", "kind", "splits", "labels", "language", "fields", "header", "ner_head")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # it names data/<name>/, processed/<name>/, a DVC stage
 
 
@@ -65,6 +66,7 @@ class Declaration:
     fields: dict[str, Any] = field(default_factory=dict)
     header: bool = False
     source: str = DECLARATIONS
+    ner_head: str = "bio"
 
 
 @dataclass(frozen=True)
@@ -138,11 +140,11 @@ def corpus_info_of(declaration: Declaration) -> CorpusInfo:
         builtin = BUILTIN.get(declaration.format)
         return replace(builtin, name=declaration.name, read=RenamedReader(declaration.name, builtin.read),
                        paper_order=None, sample=None, language=declaration.language,
-                       declared_in=declaration.source)
+                       declared_in=declaration.source, ner_head=declaration.ner_head)
     return CorpusInfo(
         declaration.name, declaration.kind, declaration.labels,
         DeclaredReader(declaration, FORMATS.get(declaration.format)), tuple(declaration.splits), (),
-        None, declaration.language, None, declaration.format, declaration.source)
+        None, declaration.language, None, declaration.format, declaration.source, declaration.ner_head)
 
 
 # -- reading and checking corpora.yaml ---------------------------------------------------------------------------
@@ -221,8 +223,9 @@ def _declaration(name: str, body: Any, source: str) -> Declaration:
     if not isinstance(language, str) or not language.strip():
         raise OptionError("language", "expected a language code such as en or fr")
     if fmt in BUILTIN:
-        return _builtin_format(name, body, fmt, language if "language" in body else BUILTIN.get(fmt).language,
-                               source)
+        declaration = _builtin_format(name, body, fmt,
+                                      language if "language" in body else BUILTIN.get(fmt).language, source)
+        return replace(declaration, ner_head=_ner_head(body, declaration.kind))
     reader = FORMATS.get(fmt)
     kind = body.get("kind", reader.kinds[0] if len(reader.kinds) == 1 else None)
     if kind not in KINDS:
@@ -231,7 +234,8 @@ def _declaration(name: str, body: Any, source: str) -> Declaration:
     if kind not in reader.kinds:
         raise OptionError("kind", f"format {fmt!r} reads {' or '.join(reader.kinds)} corpora, not {kind}")
     declaration = Declaration(name, fmt, kind, _splits(body.get("splits")), _labels(body.get("labels"), kind),
-                              language, dict(body.get("fields") or {}), body.get("header", False), source)
+                              language, dict(body.get("fields") or {}), body.get("header", False), source,
+                              _ner_head(body, kind))
     if "fields" in body and not isinstance(body["fields"], dict):
         raise OptionError("fields", "expected a mapping of role (a, b, label, score, id) -> field")
     reader.check(declaration)
@@ -248,6 +252,17 @@ def _builtin_format(name: str, body: dict, fmt: str, language: str, source: str)
     if body.get("kind", info.kind) != info.kind:
         raise OptionError("kind", f"the {fmt} reader reads {info.kind} corpora, not {body['kind']}")
     return Declaration(name, fmt, info.kind, {s: "" for s in info.splits}, info.labels, language, source=source)
+
+
+def _ner_head(body: dict, kind: TaskKind) -> str:
+    from mtclin.tasks import NER_HEADS
+
+    value = body.get("ner_head", "bio")
+    if kind != "ner" and "ner_head" in body:
+        raise OptionError("ner_head", f"a {kind} corpus has no NER head; remove this key")
+    if value not in NER_HEADS:
+        raise OptionError("ner_head", f"{value!r} is unknown; one of {', '.join(NER_HEADS)}")
+    return value
 
 
 def _splits(value: Any) -> dict[str, str]:

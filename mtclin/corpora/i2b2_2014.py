@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Sequence
 
 from mtclin.corpora.i2b2_xml import (
-    Tag, document_id, int_attr, read_i2b2_xml, read_xml_corpus, sort_entities, span_error, unique_ids,
+    Tag, document_id, int_attr, read_i2b2_xml, read_xml_corpus, span_error, unique_ids,
 )
 from mtclin.corpora.problems import ProblemLog
 from mtclin.corpora.registry import SPLITS, register
-from mtclin.corpora.types import Corpus, Document, Entity
+from mtclin.corpora.types import Corpus, Document, Entity, sort_entities
 
 NAME = "i2b2-2014"
 

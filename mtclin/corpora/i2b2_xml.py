@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Sequence
 
 from mtclin.corpora.problems import ProblemLog, read_text
 from mtclin.corpora.registry import check_splits
-from mtclin.corpora.types import Corpus, Document, Entity, Example
+from mtclin.corpora.types import Corpus, Document, Example
 
 # A private-use character, one character long so offsets and columns don't move; a file that already holds it
 # gets the next private-use character it doesn't hold (else that character would come back as '&').
@@ -164,11 +164,6 @@ def unique_ids(tags: Sequence[Tag], path: Path, log: ProblemLog) -> list[Tag]:
         first_line.setdefault(ident, tag.line)
         kept.append(tag)
     return kept
-
-
-def sort_entities(entities: Sequence[Entity]) -> tuple[Entity, ...]:
-    """Entities in the readers' canonical order: (start, end, type, id)."""
-    return tuple(sorted(entities, key=lambda e: (e.start, e.end, e.type, e.id)))
 
 
 def read_xml_corpus(

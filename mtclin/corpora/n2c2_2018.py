@@ -11,7 +11,9 @@ Release layout, found at any depth under the root: test gold ``gold-standard-tes
   no train documents.
 
 Archive debris (``__MACOSX/``, ``._*`` resource forks) is ignored. Relation lines (``R22\\tForm-Drug Arg1:T41
-Arg2:T40``) are not used by the NER task: they are checked for shape and ignored. Discontinuous entities
+Arg2:T40``: Arg1 the attribute, Arg2 the Drug, possibly sentences apart) become the documents' relations; their
+type must be one of :data:`RELATION_TYPES`, their arguments kept entities of the types the type names (a Form and
+a Drug for ``Form-Drug``; see ``brat_relations.py``). Discontinuous entities
 (``T7\\tReason 100 110;115 120``) are kept with all their fragments; their text field may be the fragments joined
 by a space, concatenated (touching fragments) or the covering text (see ``brat.py``). Spans may cross line breaks
 (BRAT writes the newline as a space in the annotation's text), so span texts are compared with whitespace
@@ -25,11 +27,16 @@ from typing import Sequence
 
 from mtclin.corpora.brat import is_release_file, read_documents
 from mtclin.corpora.problems import ProblemLog
-from mtclin.corpora.registry import SPLITS, check_splits, register
+from mtclin.corpora.registry import SPLITS, check_splits, derive, register
 from mtclin.corpora.types import Corpus, Document
 
 NAME = "n2c2-2018"
 LABELS = ("ADE", "Dosage", "Drug", "Duration", "Form", "Frequency", "Reason", "Route", "Strength")
+# Every relation links one attribute (Arg1) to the Drug it is about (Arg2): "<attribute>-Drug".
+ATTRIBUTES = ("Strength", "Dosage", "Duration", "Frequency", "Form", "Route", "Reason", "ADE")
+RELATION_ARGUMENTS: dict[str, tuple[str, str]] = {f"{attribute}-Drug": (attribute, "Drug")
+                                                  for attribute in ATTRIBUTES}
+RELATION_TYPES: tuple[str, ...] = tuple(RELATION_ARGUMENTS)
 # Our split -> the folder path (its last components) holding its files in the official release.
 SPLIT_FOLDERS: dict[str, tuple[str, ...]] = {
     "train": ("training_20180910",),
@@ -96,10 +103,11 @@ def split_files(root: Path, split: str, log: ProblemLog) -> list[Path]:
     return sorted(path for folder in chosen for path in folders[folder])
 
 
-@register(NAME, "ner", LABELS, paper_order=4, sample="mtclin.corpora.samples.n2c2_2018:write")
+@register(NAME, "ner", LABELS, paper_order=4, sample="mtclin.corpora.samples.n2c2_2018:write",
+          relations=RELATION_TYPES)
 def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -> Corpus:
-    """Read the n2c2-2018 track 2 release unpacked under ``root``: documents with every gold entity per
-    requested split. Raises CorpusFormatError on the first problem unless ``lenient``."""
+    """Read the n2c2-2018 track 2 release unpacked under ``root``: documents with every gold entity and relation
+    per requested split. Raises CorpusFormatError on the first problem unless ``lenient``."""
     root = Path(root)
     log = ProblemLog(root, lenient)
     documents: dict[str, list[Document]] = {}
@@ -110,5 +118,9 @@ def read(root: Path, *, splits: Sequence[str] = SPLITS, lenient: bool = False) -
         if not files and len(log.problems) == problems_before:
             log.report(root, "", f"split {split!r}: no BRAT .txt/.ann files found under {root} (expected a "
                                  f"{'/'.join(SPLIT_FOLDERS[split])}/ folder)")
-        documents[split] = read_documents(files, LABELS, log)
-    return Corpus(NAME, "ner", LABELS, documents, log.problems)
+        documents[split] = read_documents(files, LABELS, log, RELATION_ARGUMENTS)
+    return Corpus(NAME, "ner", LABELS, documents, log.problems, relation_types=RELATION_TYPES, notices=log.notices)
+
+
+# the drug-attribute relation task (track 2 "relations"), trained on its processed tables
+derive(f"{NAME}-relations", "relation", NAME, RELATION_TYPES)

@@ -2,7 +2,9 @@
 
 Readers report every problem through a :class:`ProblemLog`. In strict mode (the default) the first problem
 raises :class:`CorpusFormatError`, naming the file and position. In lenient mode the problem is recorded, the
-reader skips only the broken annotation (or file), and the full list ends up in ``Corpus.problems``.
+reader skips only the broken annotation (or file), and the full list ends up in ``Corpus.problems``. Facts that are
+no error (an optional annotation layer absent from the release) are recorded by :meth:`ProblemLog.notice` in either
+mode and end up in ``Corpus.notices``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class ProblemLog:
         self.root = Path(root)
         self.lenient = lenient
         self.problems: list[Problem] = []
+        self.notices: list[Problem] = []
 
     def relative(self, path: Path | str) -> str:
         path = Path(path)
@@ -46,6 +49,11 @@ class ProblemLog:
         if not self.lenient:
             raise CorpusFormatError(problem)
         self.problems.append(problem)
+
+    def notice(self, path: Path | str, message: str) -> None:
+        """Record something a user must know that is no error (never raises): e.g. a split read without
+        assertions because its release has no assertion files."""
+        self.notices.append(Problem(self.relative(path), "", message))
 
 
 def shown(value: str) -> str:

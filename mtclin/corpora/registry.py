@@ -46,6 +46,9 @@ class CorpusInfo:
     sample: str | None = None  # "module:function" writing a sample corpus in the official layout
     format: str = ""  # the reader's format: a built-in's own name, or brat | jsonl-pairs | tsv-pairs
     declared_in: str | None = None  # the corpora.yaml that declares it; None for a built-in
+    ner_head: str = "bio"  # NER: the head it trains by default, bio | span (training's ner_heads overrides it)
+    assertions: tuple[str, ...] = ()  # assertion values its documents carry (i2b2-2010: present, absent, ...)
+    relations: tuple[str, ...] = ()  # relation types its documents carry (n2c2-2018: Form-Drug, ...)
 
     @property
     def builtin(self) -> bool:
@@ -75,17 +78,65 @@ BUILTIN: Registry[CorpusInfo] = Registry("built-in corpus", load=load_modules)
 
 
 def register(name: str, kind: TaskKind, labels: Sequence[str], splits: Sequence[str] = SPLITS, *,
-             paper_order: int | None = None, language: str = "en", sample: str | None = None
-             ) -> Callable[[Reader], Reader]:
+             paper_order: int | None = None, language: str = "en", sample: str | None = None,
+             assertions: Sequence[str] = (), relations: Sequence[str] = ()) -> Callable[[Reader], Reader]:
     """Declare the built-in corpus ``name`` read by the decorated function. A ``dev`` among ``splits`` is optional
-    (releases without one exist; preprocessing then carves dev out of train)."""
+    (releases without one exist; preprocessing then carves dev out of train). ``assertions`` / ``relations``: the
+    assertion values and relation types its documents carry beside their entities, if any."""
     def decorator(read: Reader) -> Reader:
         optional = (DEV,) if DEV in splits else ()
         BUILTIN.add(name, CorpusInfo(name, kind, tuple(labels), read, tuple(splits), optional, paper_order,
-                                     language, sample, format=name))
+                                     language, sample, format=name, assertions=tuple(assertions),
+                                     relations=tuple(relations)))
         return read
 
     return decorator
+
+
+@dataclass(frozen=True)
+class DerivedTask:
+    """A task read from another corpus's processed tables (no preprocessing of its own): ``kind`` assertion (each
+    gold entity of ``entity_types`` classified into ``labels``, the assertion values) or relation (candidate pairs
+    of entities classified into ``labels``, the relation types, or none). ``source``: the corpus whose processed
+    tables (and NER task) it uses."""
+
+    name: str
+    kind: TaskKind
+    source: str
+    labels: tuple[str, ...]
+    entity_types: tuple[str, ...] = ()  # assertion: the entity types it classifies (i2b2-2010: problem)
+
+
+def load_derived() -> None:
+    load_modules()
+
+
+DERIVED: Registry[DerivedTask] = Registry("derived task", load=load_derived)
+
+
+def derive(name: str, kind: TaskKind, source: str, labels: Sequence[str], entity_types: Sequence[str] = ()
+           ) -> DerivedTask:
+    """Declare the task ``name`` over corpus ``source``'s processed tables (beside the source's ``@register``):
+    training, Table 2, promotion, run keys and DVC stages see it like any task; it reads ``processed/<source>/``
+    and depends on the source's stage."""
+    if kind not in ("assertion", "relation"):
+        raise ValueError(f"derived task {name!r}: kind {kind!r}; use assertion or relation")
+    return DERIVED.add(name, DerivedTask(name, kind, source, tuple(labels), tuple(entity_types)))
+
+
+def derived_tasks() -> tuple[DerivedTask, ...]:
+    """Every derived task, in declaration order."""
+    return tuple(DERIVED.get(name) for name in DERIVED.names())
+
+
+def source_of(task: str) -> str:
+    """The corpus whose processed tables ``task`` reads: its source for a derived task, else itself."""
+    return DERIVED.get(task).source if task in DERIVED else task
+
+
+def task_names(project_dir: Path | None = None) -> tuple[str, ...]:
+    """Every task a training run can name: every corpus (:func:`corpus_names`), then every derived task."""
+    return corpus_names(project_dir) + DERIVED.names()
 
 
 def check_splits(name: str, requested: Sequence[str], known: Sequence[str]) -> None:

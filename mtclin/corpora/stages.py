@@ -5,8 +5,8 @@
 - ``preprocess@<corpus>`` for every built-in corpus, over ``builtin:`` in ``mtclin/corpora/stages.yaml``, which
   this module generates from the ``@register`` declarations (``python -m mtclin.corpora.stages``; a test fails
   when it is out of date). Each entry names the corpus's reader module and the one format helper it imports
-  (``brat.py``, ``i2b2_xml.py``, ``jsonl.py``, ``tsv.py``; the reader itself when it has none), so that changing a
-  reader recomputes only its corpora.
+  (``brat.py``, ``i2b2_xml.py``, ``i2b2_2010_annotations.py``, ``jsonl.py``, ``tsv.py``; the reader itself when it
+  has none; a helper imports no other helper), so that changing a reader recomputes only its corpora.
 - ``declared@<name>`` for every corpus of the project's ``corpora.yaml``, over its ``corpora:`` key, read by DVC
   directly: declaring a corpus is all it takes for ``dvc repro`` to preprocess it.
 """
@@ -52,6 +52,11 @@ def stage_vars() -> dict[str, Any]:
             raise ValueError(f"{reader.name} imports several format helpers ({', '.join(helpers)}); its DVC stage "
                              "has one helper slot: share one helper module (or add a slot in dvc.yaml)")
         helper = PACKAGE / f"{helpers[0]}.py" if helpers else reader
+        # the stage tracks the helper's file, not what it imports: a helper of a helper would change unseen
+        if helpers and _helpers(helper):
+            raise ValueError(f"{helper.name} (the format helper of {reader.name}) imports other corpora modules "
+                             f"({', '.join(_helpers(helper))}) that its DVC stage would not track: merge them into it "
+                             "or make them core (CORE here, and dvc.yaml)")
         out[info.name] = {"reader": reader.relative_to(REPO).as_posix(), "helper": helper.relative_to(REPO).as_posix()}
     return {"builtin": out}
 

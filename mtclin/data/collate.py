@@ -15,6 +15,7 @@ from torch.utils.data import Sampler
 
 from mtclin.data import IGNORE_INDEX
 from mtclin.data.encode_ner import NerWindow
+from mtclin.data.encode_spans import candidate_labels, window_candidates
 from mtclin.data.encode_pairs import PairExample
 
 
@@ -45,6 +46,23 @@ def collate_ner(windows: Sequence[NerWindow], pad_token_id: int) -> dict[str, to
     batch["token_type_ids"] = torch.zeros_like(batch["input_ids"])
     if all(w.labels is not None for w in windows):
         batch["labels"] = torch.from_numpy(_pad([w.labels for w in windows], IGNORE_INDEX, width))
+    return batch
+
+
+def collate_spans(windows: Sequence[NerWindow], pad_token_id: int, max_width: int) -> dict[str, torch.Tensor]:
+    """``collate_ner``'s inputs plus each window's candidate spans (``encode_spans.window_candidates``) for a span
+    head: ``span_starts``, ``span_ends`` (0 on padding), ``span_widths`` (-1 on padding) and, when every window
+    carries its gold (``NerWindow.spans``), ``labels`` (type id per candidate, 0 none, IGNORE_INDEX on padding),
+    int64 of shape (B, S), S = the most candidates of a window of the batch (at least 1)."""
+    batch = collate_ner(windows, pad_token_id)  # no "labels": span windows carry no BIO tags
+    candidates = [window_candidates(w, max_width) for w in windows]
+    width = max([len(c) for c in candidates] + [1])
+    batch["span_starts"] = torch.from_numpy(_pad([c.starts for c in candidates], 0, width))
+    batch["span_ends"] = torch.from_numpy(_pad([c.ends for c in candidates], 0, width))
+    batch["span_widths"] = torch.from_numpy(_pad([c.widths for c in candidates], -1, width))
+    if all(w.spans is not None for w in windows):
+        batch["labels"] = torch.from_numpy(_pad([candidate_labels(c, w.spans) for c, w in zip(candidates, windows)],
+                                                IGNORE_INDEX, width))
     return batch
 
 

@@ -28,6 +28,9 @@ class NerWindow:
     word_index: np.ndarray  # (T,) index of the word in its example on the word's FIRST subword, -1 elsewhere
     labels: np.ndarray | None  # (T,) tag id where word_index >= 0, IGNORE_INDEX elsewhere; None when unlabelled
     example_index: int  # position of the row / text it came from in the input sequence
+    # span tasks (``encode_spans``): the gold entities lying wholly inside this window, (G, 3) int64 rows
+    # (first word, last word, type id >= 1) with word indices of the example; None when unlabelled or BIO
+    spans: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.input_ids)

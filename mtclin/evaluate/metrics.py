@@ -1,6 +1,7 @@
 """Task metrics as the paper reports them: exact character-span micro P/R/F1 (NER), accuracy and macro-F1 (NLI),
-Pearson and Spearman correlation (STS). Plain functions over plain Python values; no division yields NaN:
-an undefined ratio (nothing predicted, nothing gold, constant predictions) is 0.0.
+Pearson and Spearman correlation (STS); de-identification scores of the replaced PHI regions (``deid_prf``).
+Plain functions over plain Python values; no division yields NaN: an undefined ratio (nothing predicted, nothing
+gold, constant predictions) is 0.0.
 """
 
 from __future__ import annotations
@@ -27,20 +28,82 @@ def span_prf(gold: Mapping[str, Iterable[tuple]], pred: Mapping[str, Iterable[tu
     ``gold`` / ``pred``: per doc_id, spans ``(start, end, type)``; extra fields (a predicted span's score) are
     ignored, duplicates count once, a document missing on one side counts as having no spans there. A span
     counts only if start, end and type all match, so a partial overlap is one FP and one FN.
-    Returns precision, recall, f1, tp, fp, fn, support (gold count) and ``per_type``: the same per entity type
-    (every type seen in gold or predictions)."""
+    Returns precision, recall, f1, tp, fp, fn, support (gold count), ``nested_recall`` / ``nested_support``:
+    the recall over the gold entities that overlap another gold entity of their document (nested, overlapping,
+    or the same characters under another type: what one BIO layer cannot hold; 0.0 without any), and
+    ``per_type``: the same per entity type (every type seen in gold or predictions)."""
     tp: Counter = Counter()
     fp: Counter = Counter()
     fn: Counter = Counter()
+    nested_found = nested = 0
     for doc in set(gold) | set(pred):
         g = {tuple(s[:3]) for s in gold.get(doc, ())}
         p = {tuple(s[:3]) for s in pred.get(doc, ())}
         tp.update(s[2] for s in g & p)
         fp.update(s[2] for s in p - g)
         fn.update(s[2] for s in g - p)
+        overlapping = overlapping_spans(g)
+        nested += len(overlapping)
+        nested_found += len(overlapping & p)
     out: dict[str, Any] = _prf(sum(tp.values()), sum(fp.values()), sum(fn.values()))
+    out["nested_recall"], out["nested_support"] = _ratio(nested_found, nested), nested
     out["per_type"] = {t: _prf(tp[t], fp[t], fn[t]) for t in sorted(set(tp) | set(fp) | set(fn))}
     return out
+
+
+def overlapping_spans(spans: Iterable[tuple]) -> set[tuple]:
+    """The ``(start, end, type)`` spans sharing at least one character with another span of the set."""
+    ordered = sorted(set(spans))
+    out: set[tuple] = set()
+    reach = -1  # the furthest end among the spans before the current one
+    for i, span in enumerate(ordered):
+        start, end = span[0], span[1]
+        after = i + 1 < len(ordered) and ordered[i + 1][0] < end  # sorted by start: the next one is enough
+        if start < reach or after:
+            out.add(span)
+        reach = max(reach, end)
+    return out
+
+
+def deid_prf(gold: Mapping[str, Iterable[tuple]], predicted: Mapping[str, Iterable[tuple]],
+             words: Mapping[str, Iterable[tuple[int, int]]] | None = None) -> dict[str, Any]:
+    """De-identification scores: how well the regions ``mtclin.deid`` replaces remove the gold PHI, type-blind
+    (a name replaced as ``[PATIENT]`` instead of ``[DOCTOR]`` is still removed), micro over documents.
+
+    ``gold``: per doc_id, PHI spans ``(start, end, type)``; ``predicted``: per doc_id, predicted spans ``(start,
+    end, type[, score])``, merged as de-identification merges them (overlaps become one replaced region,
+    :func:`mtclin.deid.merge_spans`) before scoring. ``words``: per doc_id, ``(start, end)`` of every word.
+    - recall: the share of gold PHI spans *removed*: every character of the span lies inside a replaced region;
+      with ``words``, every character of the span that belongs to a word (the whitespace between two replaced
+      words leaks nothing).
+    - precision: the share of replaced regions that are *correct*: they overlap (share a character with) at least
+      one gold PHI span.
+    Returns deid_precision, deid_recall, deid_f1 and the counts deid_removed, deid_gold, deid_correct,
+    deid_replaced. Nothing gold and nothing replaced: 0.0 (as every undefined ratio here)."""
+    from mtclin.deid import as_spans, merge_spans
+
+    removed = total = correct = replaced = 0
+    for doc in set(gold) | set(predicted):
+        g = sorted({tuple(s[:2]) for s in gold.get(doc, ())})
+        regions = [m for m, _ in merge_spans(as_spans(predicted.get(doc, ())))]
+        size = max([e for _, e in g] + [r[1] for r in regions] + [0])
+        covered, is_gold = bytearray(size), bytearray(size)  # per character: replaced / inside gold PHI
+        for start, end, *_ in regions:
+            covered[start:end] = b"\x01" * (end - start)
+        for start, end in g:
+            is_gold[start:end] = b"\x01" * (end - start)
+        needed = is_gold if words is None else bytearray(size)  # the characters that must be replaced
+        if words is not None:
+            for start, end in words.get(doc, ()):
+                if start < size:
+                    needed[start:min(end, size)] = is_gold[start:min(end, size)]
+        total += len(g)
+        removed += sum(all(covered[c] or not needed[c] for c in range(s, e)) for s, e in g)
+        replaced += len(regions)
+        correct += sum(any(is_gold[s:e]) for s, e, *_ in regions)
+    p, r = _ratio(correct, replaced), _ratio(removed, total)
+    return {"deid_precision": p, "deid_recall": r, "deid_f1": _ratio(2 * p * r, p + r), "deid_removed": removed,
+            "deid_gold": total, "deid_correct": correct, "deid_replaced": replaced}
 
 
 def classification_metrics(gold: Sequence[int | str], pred: Sequence[int | str],

@@ -132,6 +132,14 @@ def logit_differences(model: torch.nn.Module, onnx_model: Any, batches: list[dic
     return out
 
 
+def refused_tasks(model_dir: Path | str) -> list[str]:
+    """The saved model's tasks an export cannot hold: span NER, assertion and relation heads read candidate
+    inputs (spans, entities, pairs) that the exported graph has no input for."""
+    from mtclin.model.io import load_meta
+
+    return [t.name for t in load_meta(Path(model_dir)).tasks if t.is_span or t.is_link]
+
+
 def export_onnx(model_dir: Path | str, out_dir: Path | str, quantize: Precision | None = None,
                 threads: int = 0) -> dict[str, Any]:
     """Write the export directory of the saved model in ``model_dir`` to ``out_dir`` (atomically: a temp sibling
@@ -145,6 +153,11 @@ def export_onnx(model_dir: Path | str, out_dir: Path | str, quantize: Precision 
     if quantize not in (None, "fp32", "int8"):
         raise ValueError(f"quantize={quantize!r}: use None (fp32) or 'int8'")
     precision = quantize or "fp32"
+    refused = refused_tasks(model_dir)
+    if refused:
+        raise ExportError(f"{model_dir}: tasks {', '.join(refused)} (span NER, assertion or relation heads) take "
+                          "candidate inputs an export does not hold; export a model without them, or serve this one "
+                          "with the torch backend (mtclin predict / the pyfunc's default)")
     model, tokenizer, meta = load_model(model_dir, "cpu")
     model.encoder.set_attn_implementation("eager")
     task_names = tuple(t.name for t in meta.tasks)

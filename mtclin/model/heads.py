@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Callable
 
 import torch
@@ -12,8 +13,15 @@ from torch.nn import functional as F
 from mtclin.data import IGNORE_INDEX  # the one ignore index of the project
 from mtclin.registry import Registry
 
-# task kind -> head class, called as (hidden_size, num_outputs, dropout)
-HEADS: Registry[Callable[[int, int, float], nn.Module]] = Registry("head")
+# head kind (``TaskSpec.head_kind``: the task kind, or "span") -> head class, called as
+# (hidden_size, num_outputs, dropout, **TaskSpec.head_options). A head reading batch inputs beyond the encoder's
+# (span positions) names them in its class attribute ``inputs``; the multitask model routes them to it.
+def _load_heads() -> None:
+    for module in ("mtclin.model.span_head", "mtclin.model.link_heads"):  # their @register_head lines
+        import_module(module)
+
+
+HEADS: Registry[Callable[..., nn.Module]] = Registry("head", load=_load_heads)
 register_head = HEADS.register
 
 

@@ -48,7 +48,7 @@ class ModelMeta:
 
     def length_for(self, task: TaskSpec) -> int:
         """The encoding length a task was trained with: its own, else the NER or pair default."""
-        return self.max_lengths.get(task.name, self.max_length if task.kind == "ner" else self.pair_max_length)
+        return self.max_lengths.get(task.name, self.max_length if task.windowed else self.pair_max_length)
 
     def to_json(self) -> dict[str, Any]:
         return {

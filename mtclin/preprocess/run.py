@@ -13,6 +13,7 @@ from typing import Any
 
 from mtclin.corpora.registry import read_corpus
 from mtclin.preprocess.dev_split import with_dev
+from mtclin.preprocess.links import crossing_relations
 from mtclin.preprocess.stats import corpus_stats
 from mtclin.preprocess.tables import PreprocessConfig, split_table
 
@@ -40,5 +41,10 @@ def preprocess_corpus(name: str, raw_dir: Path, out_dir: Path, config: Preproces
         table.write_parquet(tmp)
         os.replace(tmp, out_dir / f"{split}.parquet")
         stats["splits"][split]["rows"] = table.height
+        if "relations" in stats["splits"][split]:  # what segmentation cut (preprocess.links), at which limit
+            stats["splits"][split]["relations"]["crossing_segments"] = \
+                crossing_relations(table.select("doc_id", "segment", "gold_ids", "rel_arg1", "rel_arg2")
+                                   .to_dicts())["crossing_segments"]
+            stats["splits"][split]["relations"]["kept_together_within_chars"] = config.relation_chars
     _atomic_write_bytes(out_dir / "stats.json", (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode())
     return stats

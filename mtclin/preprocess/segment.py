@@ -8,7 +8,9 @@ so nothing is lost either way.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from typing import Sequence
 
 from mtclin.preprocess.flatten import Span
 
@@ -34,9 +36,19 @@ def bio_tags(words: list[tuple[int, int]], spans: list[Span]) -> list[str]:
     return tags
 
 
-def _breakable(words: list[tuple[int, int]], spans: list[Span]) -> list[bool]:
-    """breakable[i]: a segment may end after word i (no kept span runs across the gap)."""
+def _breakable(words: list[tuple[int, int]], spans: list[Span],
+               together: Sequence[tuple[int, int]] = ()) -> list[bool]:
+    """breakable[i]: a segment may end after word i (no kept span, nor a ``together`` range, runs across the
+    gap)."""
     out = [True] * len(words)
+    if together:
+        ends = [e for _, e in words]
+        starts = [s for s, _ in words]
+        for lo, hi in together:  # forbidden: cuts after a word ending past lo and before a word starting before hi
+            first = bisect_right(ends, lo)  # first word ending after lo
+            last = bisect_left(starts, hi) - 1  # last word starting before hi
+            for i in range(first, min(last, len(words) - 1)):
+                out[i] = False
     j = 0
     for i in range(len(words) - 1):
         gap_start, gap_end = words[i][1], words[i + 1][0]
@@ -47,13 +59,15 @@ def _breakable(words: list[tuple[int, int]], spans: list[Span]) -> list[bool]:
     return out
 
 
-def segment(text: str, words: list[tuple[int, int]], spans: list[Span], max_words: int) -> list[Segment]:
+def segment(text: str, words: list[tuple[int, int]], spans: list[Span], max_words: int,
+            together: Sequence[tuple[int, int]] = ()) -> list[Segment]:
     """Split a document's words (and their BIO tags over ``spans``) into segments of at most ``max_words`` words
-    where possible (a single entity longer than that stays whole)."""
+    where possible (a single entity longer than that stays whole). ``together``: character ranges never cut
+    (the arguments of a relation), which may make a segment longer than ``max_words``."""
     if not words:
         return []
     tags = bio_tags(words, spans)
-    breakable = _breakable(words, spans)
+    breakable = _breakable(words, spans, together)
     # unit ends: after a word followed by a newline, or a sentence-final mark, where breakable
     unit_end = [
         breakable[i] and (i == len(words) - 1 or "\n" in text[words[i][1]:words[i + 1][0]]

@@ -9,8 +9,9 @@ import statistics
 from collections import Counter
 from typing import Any, Sequence
 
-from mtclin.corpora.types import Corpus, Document, Pair
+from mtclin.corpora.types import Corpus, Document, Pair, Problem
 from mtclin.preprocess.flatten import FlattenCounts, flatten
+from mtclin.preprocess.link_stats import assertion_stats, relation_stats
 
 
 def _nested_count(doc: Document) -> int:
@@ -58,20 +59,29 @@ def pair_split_stats(pairs: Sequence[Pair], kind: str) -> dict[str, Any]:
     return out
 
 
+def _listed(problems: Sequence[Problem]) -> dict[str, Any]:
+    return {"count": len(problems),
+            "items": [{"file": p.file, "position": p.position, "message": p.message} for p in problems]}
+
+
 def corpus_stats(corpus: Corpus) -> dict[str, Any]:
-    """Per split counts plus the problems found (file, position, message)."""
+    """Per split counts (with assertions and relations where the corpus has them), the problems found and the
+    notices (file, position, message)."""
     splits: dict[str, Any] = {}
     for split, examples in corpus.splits.items():
         if corpus.kind == "ner":
-            splits[split] = ner_split_stats(examples, corpus.labels)  # type: ignore[arg-type]
+            documents: Sequence[Document] = examples  # type: ignore[assignment]
+            splits[split] = ner_split_stats(documents, corpus.labels)
+            if corpus.assertion_values:
+                splits[split]["assertions"] = assertion_stats(documents, corpus.assertion_values)
+            if corpus.relation_types:
+                splits[split]["relations"] = relation_stats(documents, corpus.relation_types)
         else:
             splits[split] = pair_split_stats(examples, corpus.kind)  # type: ignore[arg-type]
     return {
         "corpus": corpus.name,
         "kind": corpus.kind,
         "splits": splits,
-        "problems": {
-            "count": len(corpus.problems),
-            "items": [{"file": p.file, "position": p.position, "message": p.message} for p in corpus.problems],
-        },
+        "problems": _listed(corpus.problems),
+        "notices": _listed(corpus.notices),  # no error, but worth knowing (e.g. a split without assertion files)
     }

@@ -1,9 +1,17 @@
 """The multitask model as an MLflow pyfunc: one request row in, every task's output for that row out.
 
-A row is ``{"text": ...}`` (every NER task's entities, character offsets into the text) or ``{"a": ..., "b": ...}``
+A row is ``{"text": ...}`` (every NER task's entities, character offsets into the text; with assertion / relation
+tasks, entity ids, assertions and ``relations`` as :mod:`mtclin.serving` documents) or ``{"a": ..., "b": ...}``
 (every entailment task's label and probabilities, and the STS score); an ``id`` is echoed back. The answer per row
 is the dict :func:`mtclin.serving.answer` gives, so ``mlflow models serve`` returns ``{"predictions": [...]}``
 with the same objects as ``mtclin predict``.
+
+De-identification is a mode of the request, not of a row: MLflow params ``{"deid": true}`` (optional
+``"surrogates": true``, ``"deid_task"``: the PHI head, default i2b2-2014) answer each text row with the objects
+``mtclin deid`` writes (``{"id"?, "text": de-identified note, "replaced": [...]}``, :func:`mtclin.serving.deid_answer`).
+Params rather than a row column: the options belong to the whole request (as to the CLI command), the row schema
+stays the one every backend and client knows, and a boolean column would be null in every other row of a mixed
+DataFrame. ``mlflow models serve``: ``{"dataframe_records": [{"text": ...}], "params": {"deid": true}}``.
 
 Backends: ``torch`` (default), ``onnx`` (the fp32 ONNX export) or ``onnx-int8``, chosen by the ``MTCLIN_BACKEND``
 environment variable, else the ``backend`` key of the model config (``mlflow.pyfunc.load_model(uri,
@@ -41,11 +49,17 @@ def input_example():
 
 
 def signature():
-    """Inputs: optional string columns id, text, a, b. No output schema: rows are nested objects."""
+    """Inputs: optional string columns id, text, a, b; params ``deid``, ``surrogates`` (booleans, default false)
+    and ``deid_task`` (default i2b2-2014). No output schema: rows are nested objects."""
     from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema
+    from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
-    return ModelSignature(inputs=Schema([ColSpec("string", name, required=False) for name in FIELDS]))
+    from mtclin.deid import PHI_TASK
+
+    params = ParamSchema([ParamSpec("deid", "boolean", False), ParamSpec("surrogates", "boolean", False),
+                          ParamSpec("deid_task", "string", PHI_TASK)])
+    return ModelSignature(inputs=Schema([ColSpec("string", name, required=False) for name in FIELDS]),
+                          params=params)
 
 
 def _present(value: Any) -> bool:
@@ -96,15 +110,24 @@ class MTClinicalModel(mlflow.pyfunc.PythonModel):
         key = BACKEND_ARTIFACTS[self.backend]
         if key not in context.artifacts:
             raise ValueError(f"backend {self.backend!r}: this model version has no {key!r} artifact (registered "
-                             "without ONNX exports); re-register it with log_and_register(..., onnx=True) or serve "
-                             f"with {BACKEND_ENV}=torch")
+                             "without ONNX exports, as models with span NER, assertion or relation heads are); "
+                             f"re-register it with log_and_register(..., onnx=True) or serve with {BACKEND_ENV}=torch")
         if self.backend == "torch":
             self.predictor = Predictor.load(context.artifacts[key])
         else:
             self.predictor = Predictor.load(context.artifacts[key], device="cpu", backend="onnx")
 
     def predict(self, context, model_input, params=None):
-        """Rows as in :func:`to_records` -> one answer dict per row, in order."""
-        from mtclin.serving import answer
+        """Rows as in :func:`to_records` -> one answer dict per row, in order; with params ``deid``, each text row
+        de-identified (see the module doc)."""
+        from mtclin.serving import answer, deid_answer
 
-        return answer(self.predictor, to_records(model_input))
+        records = to_records(model_input)
+        params = params or {}
+        if params.get("deid"):
+            from mtclin.deid import phi_task
+
+            task = phi_task(self.predictor.meta.tasks, params.get("deid_task") or None, "the served model",
+                            'params["deid_task"]')
+            return deid_answer(self.predictor, records, task, bool(params.get("surrogates")))
+        return answer(self.predictor, records)

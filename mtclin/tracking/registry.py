@@ -5,9 +5,9 @@ saved model directory file for file, and it loads and answers the input example;
 is deleted (it never carried an alias) and the error is raised. Each version carries the run's best primary
 metric per task as tags (``metric.<task>.<metric>``), so the promotion gate needs nothing but the registry.
 
-ONNX (``onnx=True``, the default): the version also carries the fp32 and int8 ONNX exports of the same weights as
-extra artifacts of its pyfunc (``onnx``, ``onnx-int8``), so ``MTCLIN_BACKEND=onnx mlflow models serve`` serves the
-very version the aliases point at. They are extra artifacts rather than a second version because they are not a
+ONNX (``onnx=True``, the default; skipped for a model with span NER heads, which the graph cannot hold): the
+version also carries the fp32 and int8 ONNX exports of the same weights as extra artifacts of its pyfunc (``onnx``,
+``onnx-int8``), so ``MTCLIN_BACKEND=onnx mlflow models serve`` serves the very version the aliases point at. They are extra artifacts rather than a second version because they are not a
 new model: the metric tags, the promotion gate and the aliases all describe the weights, and a second version
 would duplicate the tags, show up as a new candidate, and let the two backends drift to different aliases.
 Versions are immutable, so the exports are made at registration; the fp32 one must answer the input example
@@ -17,6 +17,7 @@ exactly as torch does.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager, nullcontext
 from importlib.metadata import PackageNotFoundError, version as package_version
@@ -95,6 +96,15 @@ def check_artifacts(client: Any, model_id: str, model_dir: Path, key: str = "mod
                                 f"{model_dir} missing or of another size (first: {wrong[0]}); nothing was aliased")
 
 
+def _named(directory: Path, name: str, scratch: Path) -> Path:
+    """``directory`` under the name ``name``: MLflow stores a directory artifact under its own name, and the pyfunc
+    and tracking.fetch read the model at artifacts/model (a copy when named otherwise: MLflow refuses links)."""
+    if directory.name == name:
+        return directory
+    shutil.copytree(directory, scratch / name)
+    return scratch / name
+
+
 def onnx_artifacts(model_dir: Path, out: Path) -> dict[str, str]:
     """Export ``model_dir`` once per ONNX backend (fp32, int8) under ``out``: ``{artifact key: export dir}``."""
     from mtclin.export.onnx import export_onnx
@@ -156,12 +166,14 @@ def log_and_register(run_id: str, model_dir: Path | str, primary: Mapping[str, t
     """Log ``model_dir`` (a saved mtclin model) as the pyfunc model of run ``run_id``, register it as a new
     version of ``name`` tagged with ``primary`` ({task: (metric, best value)}) and ``tags``, and only then point
     ``alias`` at it. Returns the ModelVersion. ``verify``: load the version (every backend) and predict the input
-    example first. ``onnx``: export fp32 and int8 ONNX graphs and carry them as extra artifacts of the version.
+    example first. ``onnx``: export fp32 and int8 ONNX graphs and carry them as extra artifacts of the version
+    (skipped for a model with span, assertion or relation tasks, which only the torch backend serves).
     On failure no alias moves; a version already created is deleted; the error is raised."""
     import mlflow
     import mlflow.pyfunc
 
     import mtclin
+    from mtclin.export.onnx import refused_tasks
     from mtclin.tracking import pyfunc
 
     model_dir = Path(model_dir)
@@ -170,8 +182,9 @@ def log_and_register(run_id: str, model_dir: Path | str, primary: Mapping[str, t
     uri = uri or store.tracking_uri()
     client = store.client(uri)
     with store.using(uri), tempfile.TemporaryDirectory(prefix="mtclin-onnx-") as exports:
-        artifacts = {pyfunc.ARTIFACT_KEY: str(model_dir)}
-        if onnx:
+        artifacts = {pyfunc.ARTIFACT_KEY: str(_named(model_dir, pyfunc.ARTIFACT_KEY, Path(exports)))}
+        # a model with span / link heads has no ONNX export (export.onnx.refused_tasks): torch serves it alone
+        if onnx and not refused_tasks(model_dir):
             try:  # before anything is logged: a failed export leaves no trace in the run or the registry
                 artifacts |= onnx_artifacts(model_dir, Path(exports))
             except Exception as err:

@@ -3,7 +3,10 @@ step, the best epoch's metrics, figures, system metrics; optionally the model, r
 
 Metric names (step = epoch unless said otherwise). Per-epoch metrics are on the SELECTION split: dev by default,
 test for ``selection: paper`` (param ``selection``, tag ``mtclin.selection``):
-    <task>/<metric>                     NER: f1, precision, recall, tp, fp, fn, support;
+    <task>/<metric>                     NER: f1, precision, recall, tp, fp, fn, support, nested_recall,
+                                        nested_support (span heads also: threshold, max_span_width,
+                                        recall_ceiling); the PHI task (i2b2-2014) also deid_precision,
+                                        deid_recall, deid_f1 (+ counts) of what de-identification replaces;
                                         entailment: accuracy, macro_f1; STS: pearson, spearman
     <task>/per_type/<type>/<metric>     f1, precision, recall, support per entity type (NER)
     <task>/train_loss                   mean training loss of the epoch

@@ -6,6 +6,9 @@ from dataclasses import MISSING, asdict, dataclass, field
 from typing import Any
 
 from mtclin.corpora.registry import CORPORA
+from mtclin.corpora.types import LINK_KINDS
+
+WINDOWED = ("ner",) + LINK_KINDS  # task kinds encoded as NER windows
 
 # selection -> (splits trained on, split the best epoch is chosen on)
 SELECTIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -49,6 +52,16 @@ class TrainConfig:
     stride: int = setting(32, "subwords of overlap between NER windows")
     pair_max_length: int = setting(128, "[CLS] a [SEP] b [SEP], longest-first truncation")
     max_lengths: dict[str, int] = setting(factory=dict, help="per-task length (NER window or pair), e.g. quaero-2014=256")
+    ner_heads: dict[str, str] = setting(factory=dict, help="per-task NER head, bio | span, e.g. quaero-2014=span "
+                                        "(default: the corpus declaration's ner_head, else bio)")
+    max_span_widths: dict[str, int] = setting(factory=dict, help="span heads: longest candidate span in words, "
+                                              "e.g. quaero-2014=12 (default: the narrowest width covering 0.99 of "
+                                              "the train gold entities)")
+    span_threshold: float = setting(0.5, "span heads: a span is an entity when P(not none) >= this")
+    tune_span_threshold: bool = setting(True, "span heads: choose the threshold on the selection split each epoch "
+                                              "(saved with the model; else span_threshold)")
+    relation_max_chars: int = setting(300, "relation tasks: candidate entity pairs at most this many characters "
+                                           "apart (docs/benchmarks.md: what it costs in recall)")
     dropout: float = setting(0.1, "BERT's own")
     grad_clip: float = setting(1.0, "max global grad norm; 0 disables")
     seed: int = setting(0, "heads' initialisation, shuffling, dropout and sampled schedules")
@@ -67,10 +80,21 @@ class TrainConfig:
     log_every_seconds: float = setting(60.0, "...and at least this often, however slow the steps")
 
     def batch_size(self, task: str, kind: str) -> int:
-        return self.batch_sizes.get(task, self.ner_batch_size if kind == "ner" else self.pair_batch_size)
+        """NER windows (NER, assertion, relation tasks) take the NER batch size, pairs the pair one."""
+        return self.batch_sizes.get(task, self.ner_batch_size if kind in WINDOWED else self.pair_batch_size)
 
     def max_length_for(self, task: str, kind: str) -> int:
-        return self.max_lengths.get(task, self.max_length if kind == "ner" else self.pair_max_length)
+        return self.max_lengths.get(task, self.max_length if kind in WINDOWED else self.pair_max_length)
+
+    def __post_init__(self) -> None:
+        from mtclin.tasks import NER_HEADS
+
+        for task, head in self.ner_heads.items():
+            if head not in NER_HEADS:
+                raise ValueError(f"ner_heads: {task}={head!r}: use one of {', '.join(NER_HEADS)}")
+        for task, width in self.max_span_widths.items():
+            if not isinstance(width, int) or width < 1:
+                raise ValueError(f"max_span_widths: {task}={width!r}: a width in words, >= 1")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self) | {"corpora": list(self.corpora)}

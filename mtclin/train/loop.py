@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,7 +17,7 @@ import torch.distributed as dist
 
 from mtclin.evaluate.run import evaluate_task, overall_score
 from mtclin.evaluate.saved import evaluate_saved_model
-from mtclin.model.io import save_model
+from mtclin.model.io import ModelMeta, save_model
 from mtclin.run_dirs import as_saved
 from mtclin.tasks import primary_metric_for
 from mtclin.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
@@ -132,7 +132,8 @@ def end_epoch(s: Session, state: dict[str, Any], on_epoch: EpochHook | None) -> 
     config, epoch = s.config, state["epoch"]
     # evaluation: every task on the selection split; best epoch by the mean of primary metrics
     metrics = {name: evaluate_task(s.model, data, s.device, config.eval_batch_size, s.tokenizer.pad_token_id,
-                                   s.dtype) for name, data in s.select_data.items()}
+                                   s.dtype, tune_threshold=config.tune_span_threshold)
+               for name, data in s.select_data.items()}
     score = overall_score(s.tasks, metrics)
     train_loss = {n: v[0] / max(v[1], 1) for n, v in state["losses"].items()}
     state["history"].append({"epoch": epoch, "split": selection_splits(config.selection)[1], "score": score,
@@ -140,6 +141,7 @@ def end_epoch(s: Session, state: dict[str, Any], on_epoch: EpochHook | None) -> 
     # select
     if state["best"] is None or score > state["best"]["score"]:
         state["best"] = {"epoch": epoch, "score": score, "step": state["step"]}
+        s.meta = with_span_thresholds(s.meta, metrics)
         if s.rank == 0:
             save_model(s.model, s.tokenizer, s.out_dir / "model", s.meta)
     if on_epoch is not None and s.rank == 0:
@@ -149,6 +151,14 @@ def end_epoch(s: Session, state: dict[str, Any], on_epoch: EpochHook | None) -> 
         and state["epoch"] < config.epochs
     if s.rank == 0:
         (s.out_dir / "metrics.json").write_text(json.dumps(state["history"], indent=2) + "\n")
+
+
+def with_span_thresholds(meta: ModelMeta, metrics: dict[str, dict[str, Any]]) -> ModelMeta:
+    """``meta`` with each span task's threshold set to the one it was scored with (tuned on the selection split),
+    so the saved model decodes as it was selected."""
+    tasks = tuple(replace(t, span_threshold=metrics[t.name]["threshold"]) if t.is_span and t.name in metrics else t
+                  for t in meta.tasks)
+    return replace(meta, tasks=tasks)
 
 
 def score_test(s: Session, state: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -15,9 +15,11 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from mtclin.data.collate import LengthBucketSampler
+from mtclin.data.encode_links import type_pairs
+from mtclin.data.encode_spans import default_max_width
 from mtclin.data.task_data import TaskData, encode_task, load_rows
 from mtclin.model.io import ModelMeta, build_model, build_model_from, load_meta, resolve_device
-from mtclin.tasks import TaskSpec, task_for_corpus
+from mtclin.tasks import LINK_WIDTH, TaskSpec, task_for_corpus
 from mtclin.train.config import TrainConfig, selection_splits
 from mtclin.train.schedules import plan_epoch
 
@@ -88,21 +90,40 @@ def seeded_share(rows: list[dict[str, Any]], fraction: float, seed: int) -> list
     return [r for i, r in enumerate(rows) if r.get("doc_id", i) in chosen]
 
 
-def load_task_data(config: TrainConfig, tokenizer: Any, splits: Sequence[str]) -> dict[str, TaskData]:
-    """Every task's rows of ``splits`` (concatenated in that order), encoded; training rows limited by
-    ``limit_train`` and ``train_fraction``."""
+def task_rows(config: TrainConfig, corpus: str, splits: Sequence[str]) -> list[dict[str, Any]]:
+    """A task's rows of ``splits`` (concatenated in that order); training rows limited by ``limit_train`` and
+    ``train_fraction``."""
     training = "train" in splits
     limit = config.limit_train if training else config.limit_eval
-    out = {}
-    for corpus in config.corpora:
-        spec = task_for_corpus(corpus, Path(config.processed_dir))
-        rows = [row for split in splits for row in load_rows(Path(config.processed_dir), corpus, split, limit)]
-        if training:
-            rows = seeded_share(rows, config.train_fraction, config.seed)
-        if not rows:
-            raise ValueError(f"{config.processed_dir}/{corpus}/{'+'.join(splits)}.parquet has no rows")
-        out[corpus] = encode_task(spec, rows, tokenizer, config.max_length_for(corpus, spec.kind), config.stride)
-    return out
+    rows = [row for split in splits for row in load_rows(Path(config.processed_dir), corpus, split, limit)]
+    if training:
+        rows = seeded_share(rows, config.train_fraction, config.seed)
+    if not rows:
+        raise ValueError(f"{config.processed_dir}/{corpus}/{'+'.join(splits)}.parquet has no rows")
+    return rows
+
+
+def training_task(config: TrainConfig, corpus: str, train_rows: Sequence[dict[str, Any]]) -> TaskSpec:
+    """The task trained for ``corpus``: its declaration, with the NER head ``ner_heads`` asks for; a span task's
+    maximum width from ``max_span_widths``, else the narrowest covering 99 % of its train gold entities."""
+    spec = task_for_corpus(corpus, Path(config.processed_dir), config.ner_heads.get(corpus))
+    if spec.is_link:  # the width embedding's size is recorded, so a saved model never depends on the default
+        spec = replace(spec, max_span_width=LINK_WIDTH)
+    if spec.kind == "relation":  # candidates: the argument types the train gold relations pair, within the limit
+        return replace(spec, type_pairs=type_pairs(train_rows), max_pair_chars=config.relation_max_chars)
+    if spec.is_link:
+        return spec
+    if not spec.is_span:
+        return spec
+    width = config.max_span_widths.get(corpus) or default_max_width(train_rows, spec.labels).max_width
+    return replace(spec, max_span_width=width, span_threshold=config.span_threshold)
+
+
+def load_task_data(config: TrainConfig, tokenizer: Any, tasks: Sequence[TaskSpec],
+                   rows: dict[str, list[dict[str, Any]]]) -> dict[str, TaskData]:
+    """Every task's ``rows`` (:func:`task_rows`), encoded."""
+    return {t.name: encode_task(t, rows[t.name], tokenizer, config.max_length_for(t.name, t.kind), config.stride)
+            for t in tasks}
 
 
 @dataclass
@@ -152,7 +173,8 @@ def set_up(config: TrainConfig, init_dir: Path | None = None) -> Session:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
     _seed_everything(config.seed)
-    tasks = [task_for_corpus(c, Path(config.processed_dir)) for c in config.corpora]
+    train_rows = {c: task_rows(config, c, train_splits) for c in config.corpora}
+    tasks = [training_task(config, c, train_rows[c]) for c in config.corpora]
     carried: list[TaskSpec] = []
     if config.init:
         if init_dir is None and config.init.startswith("models:/"):
@@ -165,8 +187,9 @@ def set_up(config: TrainConfig, init_dir: Path | None = None) -> Session:
         init_dir = None
         model, tokenizer = build_model(config.encoder, tasks, config.dropout)
     model.to(device)
-    train_data = load_task_data(config, tokenizer, train_splits)
-    select_data = load_task_data(config, tokenizer, (select_split,))
+    train_data = load_task_data(config, tokenizer, tasks, train_rows)
+    select_data = load_task_data(config, tokenizer, tasks, {c: task_rows(config, c, (select_split,))
+                                                            for c in config.corpora})
     streams = {
         name: TaskStream(LengthBucketSampler(data.lengths, config.batch_size(name, data.spec.kind),
                                              shuffle=True, seed=config.seed + i))

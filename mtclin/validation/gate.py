@@ -55,7 +55,10 @@ def validate(processed_dir: Path, corpora: Sequence[str], results_dir: Path | No
     ``results_dir/validation_report.json`` (``report.to_dict()``) and the GX Data Docs site built from the same
     text-free results into ``results_dir/data_docs``. Returns the report; see ``require_valid`` to stop on failure.
     """
-    specs = [task_for_corpus(c, Path(processed_dir)) for c in corpora]
+    from mtclin.corpora.registry import source_of
+
+    # a derived task (assertion, relation) reads its source corpus's tables: validating those covers it
+    specs = [task_for_corpus(c, Path(processed_dir)) for c in dict.fromkeys(source_of(c) for c in corpora)]
     suite_dicts = {kind: load_suite(kind, suites_dir) for kind in dict.fromkeys(s.kind for s in specs)}
     docs_dir = Path(results_dir) / DATA_DOCS_DIR if results_dir is not None else None
     context = _ephemeral_context(docs_dir)

@@ -17,6 +17,10 @@ NER view (one row per segment):
                                                 words, starts and ends differ in length
     n_gold_starts, n_gold_ends, n_gold_types    list lengths of the evaluation target
     gold_types_known                            every gold type is one of the corpus's entity types
+    n_gold_ids, n_gold_assertions               list lengths of the gold entities' ids and assertion values
+    assertions_known                            every non-null assertion is one of the corpus's values
+    n_rel_types, n_rel_arg1, n_rel_arg2         list lengths of the segment's relations
+    relation_types_known                        every relation type is one of the corpus's types
 Pair view (one row per pair):
     len_a, len_b                                characters of each side once surrounding whitespace is stripped
     label_known (nli)                           the label is one of the corpus's classes
@@ -33,13 +37,16 @@ from mtclin.corpora.types import TaskKind
 from mtclin.tasks import TaskSpec
 
 SOURCE_COLUMNS: dict[TaskKind, tuple[str, ...]] = {
-    "ner": ("words", "starts", "ends", "tags", "gold_starts", "gold_ends", "gold_types"),
+    "ner": ("words", "starts", "ends", "tags", "gold_starts", "gold_ends", "gold_types", "gold_ids",
+            "gold_assertions", "rel_types", "rel_arg1", "rel_arg2"),
     "nli": ("a", "b", "label"),
     "sts": ("a", "b", "score"),
 }
 VIEW_COLUMNS: dict[TaskKind, tuple[str, ...]] = {
     "ner": ("n_words", "n_tags", "n_starts", "n_ends", "tags_known", "bio_well_formed", "offsets_ordered",
-            "offsets_match_words", "n_gold_starts", "n_gold_ends", "n_gold_types", "gold_types_known"),
+            "offsets_match_words", "n_gold_starts", "n_gold_ends", "n_gold_types", "gold_types_known",
+            "n_gold_ids", "n_gold_assertions", "assertions_known", "n_rel_types", "n_rel_arg1", "n_rel_arg2",
+            "relation_types_known"),
     "nli": ("len_a", "len_b", "label_known"),
     "sts": ("len_a", "len_b", "score"),
 }
@@ -104,9 +111,25 @@ def _offset_checks(table: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _link_values(corpus: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The corpus's assertion values and relation types (none for a corpus without them)."""
+    from mtclin.corpora.registry import corpus_info
+
+    try:
+        info = corpus_info(corpus)
+    except KeyError:  # a table validated under a name no declaration knows: no value can be known
+        return (), ()
+    return info.assertions, info.relations
+
+
 def _ner_view(table: pl.DataFrame, spec: TaskSpec) -> pl.DataFrame:
     def n(column: str) -> pl.Expr:
         return pl.col(column).list.len().fill_null(0).cast(pl.Int64).alias(f"n_{column}")
+
+    values, types = _link_values(spec.name)
+    # a null assertion (an entity without one) is fine; a value outside the corpus's list is not
+    assertion_ok = pl.col("gold_assertions").list.eval(
+        (pl.element().is_null() | pl.element().is_in(list(values))).fill_null(False)).list.all()
 
     counts = table.select(
         n("words"), n("tags"), n("starts"), n("ends"),
@@ -114,6 +137,8 @@ def _ner_view(table: pl.DataFrame, spec: TaskSpec) -> pl.DataFrame:
         _bio_well_formed().alias("bio_well_formed"),
         n("gold_starts"), n("gold_ends"), n("gold_types"),
         _all_in("gold_types", spec.labels).alias("gold_types_known"),
+        n("gold_ids"), n("gold_assertions"), assertion_ok.alias("assertions_known"),
+        n("rel_types"), n("rel_arg1"), n("rel_arg2"), _all_in("rel_types", types).alias("relation_types_known"),
     )
     return pl.concat([counts, _offset_checks(table)], how="horizontal")
 

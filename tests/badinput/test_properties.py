@@ -137,6 +137,17 @@ def _write(root: Path, files: dict[str, bytes]) -> None:
 BRAT_LABELS = ("Drug", "Reason", "Strength", "Unknown")
 
 
+def _relation_line(lines: list[str]) -> list[str]:
+    """A valid n2c2-2018 relation between the first attribute and the first Drug of the T lines, if both exist
+    (n2c2-2018 keeps relations, checking their type and argument types)."""
+    labels = {line.split("\t")[0]: line.split("\t")[1].split(" ")[0] for line in lines}
+    drug = next((ident for ident, label in labels.items() if label == "Drug"), None)
+    attribute = next((ident for ident, label in labels.items() if label in ("Reason", "Strength")), None)
+    if drug is None or attribute is None:
+        return []
+    return [f"R1\t{labels[attribute]}-Drug Arg1:{attribute} Arg2:{drug}"]
+
+
 @st.composite
 def _brat(draw: st.DrawFn) -> tuple[str, dict[str, bytes], bool, list[tuple[str, str]]]:
     text = draw(_note_text())
@@ -157,10 +168,11 @@ def _brat(draw: st.DrawFn) -> tuple[str, dict[str, bytes], bool, list[tuple[str,
             wanted.append((f"T{number}", normalise_space(surface)))
         else:
             wanted.append(("", ""))  # reported when unbroken: unknown label or masked text
+    relation = _relation_line(lines)
     reused = bool(lines) and draw(st.integers(0, 3)) == 0  # an id used twice, the second time maybe elsewhere
     if reused:
         lines.append(draw(st.sampled_from(lines)).replace("\t", "\tDrug 0 1\t" if draw(st.booleans()) else "\t", 1))
-    lines += ["R1\tReason-Drug Arg1:T1 Arg2:T2", "#1\tAnnotatorNotes T1\tC0004057"]
+    lines += [*relation, "#1\tAnnotatorNotes T1\tC0004057"]
     ann, edited = draw(_edits("\n".join(lines) + "\n"))
     if draw(st.booleans()):
         ann = ann.replace("\n", "\r\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mtclin.corpora.declared import FORMATS
-from mtclin.corpora.registry import BUILTIN, CORPORA, CorpusInfo, register
+from mtclin.corpora.registry import BUILTIN, CORPORA, DERIVED, CorpusInfo, register
 from mtclin.model.heads import HEADS
 from mtclin.registry import Registry
 from mtclin.train.schedules import SCHEDULES
@@ -42,10 +42,11 @@ def test_load_runs_once_before_the_first_lookup():
 
 
 def test_corpora_heads_and_schedules_share_the_type():
-    for registry in (BUILTIN, FORMATS, HEADS, SCHEDULES):
+    for registry in (BUILTIN, FORMATS, HEADS, SCHEDULES, DERIVED):
         assert isinstance(registry, Registry)
-    assert set(HEADS) == {"ner", "nli", "sts"} and set(FORMATS) == {"brat", "jsonl-pairs", "tsv-pairs"}
+    assert set(HEADS) == {"ner", "nli", "sts", "span", "assertion", "relation"} and set(FORMATS) == {"brat", "jsonl-pairs", "tsv-pairs"}
     assert sorted(SCHEDULES) == ["loss_sum", "proportional", "round_robin", "temperature"]
+    assert set(DERIVED) == {"i2b2-2010-assertion", "i2b2-2010-relations", "n2c2-2018-relations"}
     assert set(CORPORA) == set(BUILTIN) and all(isinstance(BUILTIN[name], CorpusInfo) for name in CORPORA)
     with pytest.raises(KeyError, match=r"unknown schedule 'nope'; known: loss_sum, proportional"):
         SCHEDULES.get("nope")

@@ -86,3 +86,34 @@ def test_mlflow_models_serve_answers_with_the_onnx_backend(tiny_model_dir: Path,
                                       MTCLIN_BACKEND="onnx-int8")
     assert set(predictions[0]["entities"]) == {"n2c2-2018", "quaero-2014"}
     assert set(predictions[1]["pair"]) == {"medrqe", "mednli", "n2c2-2019"}
+
+
+def test_a_span_model_registers_without_onnx_and_serves_with_torch(tiny, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch):
+    """The ONNX graph cannot hold a span head: export refuses such a model, registration goes without the exports
+    (instead of failing), the torch backend answers and an ONNX backend says why it cannot."""
+    from dataclasses import replace
+
+    import torch
+
+    from mtclin.export.onnx import ExportError, export_onnx
+    from mtclin.model.io import ModelMeta, build_model, save_model
+    from mtclin.tasks import task_for_corpus
+
+    monkeypatch.delenv(pyfunc.BACKEND_ENV, raising=False)
+    tasks = (replace(task_for_corpus("quaero-2014", ner_head="span"), max_span_width=4), task_for_corpus("medrqe"))
+    torch.manual_seed(0)
+    model, tokenizer = build_model(str(tiny[1]), tasks)
+    span_dir = save_model(model, tokenizer, tmp_path / "span-model", ModelMeta(tasks, max_length=32, stride=8))
+    with pytest.raises(ExportError, match="tasks quaero-2014 .span NER"):
+        export_onnx(span_dir, tmp_path / "export")
+    assert not (tmp_path / "export").exists()
+    uri = sqlite_uri(tmp_path)
+    run = _empty_run(uri)
+    mv = registry.log_and_register(run.info.run_id, span_dir, {}, "span", uri)
+    assert mv.aliases == [registry.CANDIDATE]
+    with store.using(uri):
+        answers = mlflow.pyfunc.load_model("models:/span@candidate").predict(ROWS)
+        assert set(answers[0]["entities"]) == {"quaero-2014"} and set(answers[1]["pair"]) == {"medrqe"}
+        with pytest.raises(Exception, match="span NER, assertion or relation heads"):
+            mlflow.pyfunc.load_model("models:/span@candidate", model_config={"backend": "onnx"})

@@ -95,5 +95,5 @@ def test_a_view_has_only_its_declared_columns_and_no_string_column(spec: TaskSpe
 
 def test_missing_source_columns_are_named() -> None:
     assert missing_source_columns("ner", ["words", "starts", "ends", "gold_starts", "gold_ends"]) == [
-        "tags", "gold_types"]
+        "tags", "gold_types", "gold_ids", "gold_assertions", "rel_types", "rel_arg1", "rel_arg2"]
     assert missing_source_columns("sts", ["id", "a", "b", "score"]) == []

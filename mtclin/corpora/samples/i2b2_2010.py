@@ -1,37 +1,67 @@
 """Sample i2b2-2010 corpus in the official layout: pre-tokenised ``.txt`` notes (one sentence per line,
 tokens joined by single spaces) with ``.con`` concepts, plus ``.ast`` assertions and ``.rel`` relations as the
-release ships them. Quirks reproduced: concepts that run across a line break, ``.con`` lines in no particular
-order, concept text lower-cased.
+release ships them. Quirks reproduced: concepts that run across a line break, ``.con`` and ``.rel`` lines in no
+particular order, concept text lower-cased.
+
+Learnable regularities: each sentence template states one assertion value for all its problems, with the cue a
+clinician reads it by ("denies", "no" before an absent problem; "possible", "?" for a possible one; "when", "with
+exertion" for conditional; "if" for hypothetical; a relative's for associated_with_someone_else), and at most one
+relation whose wording names its type ("started on <treatment> for <problem>": TrAP; "<test> showed": TeRP).
 """
 
 from __future__ import annotations
 
 import random
+import string
+from dataclasses import dataclass
 from pathlib import Path
 
-from mtclin.corpora.i2b2_xml import sort_entities
 from mtclin.corpora.samples.clinical_text import (
     PROBLEMS, TESTS, TREATMENTS, NoteBuilder, Span, distinct_numbers, stay,
 )
 from mtclin.corpora.samples.common import CANARY, rng_for
-from mtclin.corpora.types import Document, Entity, Pair
+from mtclin.corpora.types import (
+    Assertion, Document, Entity, Pair, Relation, sort_assertions, sort_entities, sort_relations,
+)
 
 NAME = "i2b2-2010"
 TRAIN = "concept_assertion_relation_training_data"
 
-# Sentence templates: slots p (problem), t (test), tr (treatment); "rel" the i2b2 relation between the first
-# two slots where the sentence states one, "absent" when the problem is negated.
-SENTENCES: tuple[tuple[str, str | None], ...] = (
-    ("The patient presented with {p} and {p2} .", None),
-    ("{Pro} complained of {p} for two days .", None),
-    ("On admission , {t} showed {p} .", "TeRP"),
-    ("We obtained {t} , which was unremarkable .", None),
-    ("Results of {t} were within normal limits .", None),
-    ("{Pro} was started on {tr} for {p} .", "TrAP"),
-    ("The patient was treated with {tr} and {tr2} .", None),
-    ("The patient denies {p} .", "absent"),
-    ("There was no evidence of {p} on {t} .", "absent"),
-    ("{Pro} will continue {tr} at home .", None),
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence template: slots p, p2 (problems), t (test), tr, tr2 (treatments), Pro (pronoun, plain text)."""
+
+    template: str
+    assertion: str = "present"  # the value of every problem the sentence marks
+    relation: tuple[str, str, str] | None = None  # (first slot, i2b2 type, second slot): the .rel line it states
+
+
+SENTENCES: tuple[Sentence, ...] = (
+    Sentence("The patient presented with {p} and {p2} ."),
+    Sentence("{Pro} complained of {p} for two days ."),
+    Sentence("On admission , {t} showed {p} .", relation=("t", "TeRP", "p")),
+    Sentence("We obtained {t} , which was unremarkable ."),
+    Sentence("Results of {t} were within normal limits ."),
+    Sentence("{Pro} was started on {tr} for {p} .", relation=("tr", "TrAP", "p")),
+    Sentence("The patient was treated with {tr} and {tr2} ."),
+    Sentence("{Pro} will continue {tr} at home ."),
+    Sentence("{Pro} had {p} , which improved with {tr} .", relation=("tr", "TrIP", "p")),
+    Sentence("{Pro} had {p} , which worsened despite {tr} .", relation=("tr", "TrWP", "p")),
+    Sentence("{Pro} developed {p} after receiving {tr} .", relation=("tr", "TrCP", "p")),
+    Sentence("We held {tr} because of {p} .", relation=("tr", "TrNAP", "p")),
+    Sentence("We ordered {t} to evaluate {p} .", relation=("t", "TeCP", "p")),
+    Sentence("{Pro} has {p} caused by {p2} .", relation=("p", "PIP", "p2")),
+    Sentence("The patient denies {p} .", "absent"),
+    Sentence("There was no evidence of {p} on {t} .", "absent"),
+    Sentence("{Pro} had no {p} .", "absent"),
+    Sentence("{t} showed possible {p} .", "possible", relation=("t", "TeRP", "p")),
+    Sentence("Rule out {p} ?", "possible"),
+    Sentence("{Pro} gets {p} when climbing stairs .", "conditional"),
+    Sentence("{Pro} reports {p} with exertion .", "conditional"),
+    Sentence("Return to the emergency department if you develop {p} .", "hypothetical"),
+    Sentence("Family history is significant for {p} in the mother .", "associated_with_someone_else"),
+    Sentence("Family history of {p} in a brother .", "associated_with_someone_else"),
 )
 HEADINGS = ("HISTORY OF PRESENT ILLNESS :", "HOSPITAL COURSE :", "DISCHARGE MEDICATIONS :")
 
@@ -58,12 +88,11 @@ def write(root: Path, *, seed: int = 0, scale: float = 1.0) -> dict[str, list[Do
             split, txt_path = "test", root / "test_data" / f"{stem}.txt"
             gold_dirs = [root / "reference_standard_for_test_data" / sub for sub in ("concepts", "ast", "rel")]
         _put(txt_path, text)
-        for directory, suffix, lines in zip(gold_dirs, (".con", ".ast", ".rel"), ([c for c, _ in con], ast, rel)):
+        lines_of = ([line for line, _ in con], ast, [line for line, _ in rel])
+        for directory, suffix, lines in zip(gold_dirs, (".con", ".ast", ".rel"), lines_of):
             _put(directory / f"{stem}{suffix}", "".join(line + "\n" for line in lines))
-        entities = [Entity(f"L{number}", span.label, ((span.start, span.end),))
-                    for number, (_, span) in enumerate(con, start=1)]
         doc_id = txt_path.relative_to(root).with_suffix("").as_posix()
-        gold[split].append(Document(doc_id, text, sort_entities(entities)))
+        gold[split].append(_gold(doc_id, text, [span for _, span in con], assertions, rel))
     # The reader orders files by relative path (with extension).
     return {split: sorted(docs, key=lambda d: d.id + ".txt") for split, docs in gold.items()}
 
@@ -73,8 +102,8 @@ def _put(path: Path, content: str) -> None:
     path.write_bytes(content.encode("utf-8"))
 
 
-def _note(rng: random.Random, canary: bool) -> tuple[str, list[Span], set[Span], list[tuple[Span, str, Span]]]:
-    """One note: text, concept spans, the negated problems and the stated relations."""
+def _note(rng: random.Random, canary: bool) -> tuple[str, list[Span], dict[Span, str], list[tuple[Span, str, Span]]]:
+    """One note: text, concept spans, the assertion value of every problem and the stated relations."""
     note = NoteBuilder()
     he = rng.random() < 0.5
     admitted, discharged = stay(rng)
@@ -84,7 +113,7 @@ def _note(rng: random.Random, canary: bool) -> tuple[str, list[Span], set[Span],
     note.add(f"The patient is a {rng.randint(25, 90)} year old {'man' if he else 'woman'} with a history of ")
     note.mark(rng.choice(PROBLEMS), "problem")
     note.add(" .\n")
-    absent: set[Span] = set()
+    values: dict[Span, str] = {}  # problems outside the templates (history, multi-line concept) are present
     relations: list[tuple[Span, str, Span]] = []
     n_lines = rng.randint(3, 12)
     multiline_at = rng.randrange(n_lines) if rng.random() < 0.6 else -1
@@ -92,19 +121,21 @@ def _note(rng: random.Random, canary: bool) -> tuple[str, list[Span], set[Span],
         if i == multiline_at:
             _multiline(rng, note)
             continue
-        template, kind = rng.choice(SENTENCES)
+        sentence = rng.choice(SENTENCES)
         slots = {"Pro": ("He" if he else "She", None), "p": (rng.choice(PROBLEMS), "problem"),
                  "t": (rng.choice(TESTS), "test"), "tr": (rng.choice(TREATMENTS), "treatment")}
         slots["p2"] = (rng.choice([p for p in PROBLEMS if p != slots["p"][0]]), "problem")
         slots["tr2"] = (rng.choice([t for t in TREATMENTS if t != slots["tr"][0]]), "treatment")
-        new = note.fill(template + "\n", slots)
-        if kind == "absent":
-            absent.add(new[0])
-        elif kind is not None:
-            relations.append((new[0], kind, new[1]))
+        marked = [f for _, f, _, _ in string.Formatter().parse(sentence.template) if f and slots[f][1] is not None]
+        by_slot = dict(zip(marked, note.fill(sentence.template + "\n", slots)))
+        values.update({span: sentence.assertion for span in by_slot.values() if span.label == "problem"})
+        if sentence.relation is not None:
+            first, kind, second = sentence.relation
+            relations.append((by_slot[first], kind, by_slot[second]))
     if canary:
         note.add(f"Dictated by : {CANARY} , M.D.\n")
-    return note.text, note.spans, absent, relations
+    assertions = {span: values.get(span, "present") for span in note.spans if span.label == "problem"}
+    return note.text, note.spans, assertions, relations
 
 
 def _multiline(rng: random.Random, note: NoteBuilder) -> None:
@@ -130,13 +161,24 @@ def _concept(text: str, span: Span) -> str:
     return f'c="{quoted}" {_position(text, span.start)} {_position(text, span.end - 1)}'
 
 
-def _annotation_files(rng: random.Random, text: str, spans: list[Span], absent: set[Span],
-                      relations: list[tuple[Span, str, Span]]) -> tuple[list[tuple[str, Span]], list[str], list[str]]:
-    """The ``.con`` lines (shuffled, as the release's are not in text order, each with its span), and the
-    ``.ast`` and ``.rel`` lines."""
+def _annotation_files(rng: random.Random, text: str, spans: list[Span], assertions: dict[Span, str],
+                      relations: list[tuple[Span, str, Span]]
+                      ) -> tuple[list[tuple[str, Span]], list[str], list[tuple[str, tuple[Span, str, Span]]]]:
+    """The ``.con`` lines (shuffled, as the release's are not in text order, each with its span), the ``.ast``
+    lines (one per problem) and the ``.rel`` lines (shuffled too, each with its relation)."""
     con = [(f'{_concept(text, s)}||t="{s.label}"', s) for s in spans]
     rng.shuffle(con)
-    ast = [f'{_concept(text, s)}||t="problem"||a="{"absent" if s in absent else "present"}"'
-           for s in spans if s.label == "problem"]
-    rel = [f'{_concept(text, a)}||r="{kind}"||{_concept(text, b)}' for a, kind, b in relations]
+    ast = [f'{_concept(text, s)}||t="problem"||a="{value}"' for s, value in assertions.items()]
+    rel = [(f'{_concept(text, a)}||r="{kind}"||{_concept(text, b)}', (a, kind, b)) for a, kind, b in relations]
+    rng.shuffle(rel)
     return con, ast, rel
+
+
+def _gold(doc_id: str, text: str, con: list[Span], assertions: dict[Span, str],
+          rel: list[tuple[str, tuple[Span, str, Span]]]) -> Document:
+    """The Document the reader returns: entity ids ``L<line of the .con>``, relation ids ``R<line of the .rel>``."""
+    ident = {span: f"L{number}" for number, span in enumerate(con, start=1)}
+    entities = sort_entities([Entity(ident[span], span.label, ((span.start, span.end),)) for span in con])
+    found = [Assertion(ident[span], value) for span, value in assertions.items()]
+    links = [Relation(f"R{number}", kind, ident[a], ident[b]) for number, (_, (a, kind, b)) in enumerate(rel, start=1)]
+    return Document(doc_id, text, entities, sort_assertions(found, entities), sort_relations(links, entities))

@@ -9,12 +9,11 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from mtclin.corpora.i2b2_xml import sort_entities
 from mtclin.corpora.samples.clinical_text import (
     PROBLEMS, TESTS, TREATMENTS, NoteBuilder, Span, distinct_numbers, iso_date, stay,
 )
 from mtclin.corpora.samples.common import CANARY, rng_for
-from mtclin.corpora.types import Document, Entity, Pair
+from mtclin.corpora.types import Document, Entity, Pair, sort_entities
 
 NAME = "i2b2-2012"
 TRAIN_DIR = "2012-07-15.original-annotation.release"

@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Callable
 
 from mtclin.corpora.i2b2_2014 import CATEGORY_OF
-from mtclin.corpora.i2b2_xml import sort_entities
 from mtclin.corpora.samples.clinical_text import (
     CITIES, COUNTRIES, FIRST_NAMES, HOSPITALS, LAST_NAMES, ORGANIZATIONS, PROBLEMS, PROFESSIONS, STATES, STREETS,
     TREATMENTS, NoteBuilder, Span, digits, distinct_numbers, iso_date, person, phone, us_date,
 )
 from mtclin.corpora.samples.common import CANARY, rng_for
-from mtclin.corpora.types import Document, Entity, Pair
+from mtclin.corpora.types import Document, Entity, Pair, sort_entities
 
 NAME = "i2b2-2014"
 TRAIN_DIRS = ("training-PHI-Gold-Set1", "training-PHI-Gold-Set2")

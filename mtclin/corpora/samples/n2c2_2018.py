@@ -10,6 +10,10 @@ real releases: the fragments joined by a space (brat's), their plain concatenati
 (``T33\\tForm 4765 4771;4771 4781\\tTablet, Chewable``) and, for entities marked so, the covering text
 (``T4\\tDrug 15488 15501;15503 15511\\thydromorphone (Dilaudid``).
 
+Relations: every attribute is linked (an ``R`` line) to the nearest Drug of its item (a medication line, a course
+sentence group), the proximity a model can learn; one item puts an ADE a sentence and a line after its Drug, as
+real ADE-Drug pairs often are.
+
 Also home of :func:`render_markup`, the inline entity markup both BRAT sample writers build notes from.
 """
 
@@ -18,10 +22,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from mtclin.corpora.brat import entity_sort_key, format_text_bound
 from mtclin.corpora.samples.common import CANARY, rng_for
-from mtclin.corpora.types import Document, Entity, Pair
+from mtclin.corpora.types import Document, Entity, Pair, Relation, sort_relations
 
 NAME = "n2c2-2018"
 OPEN, CLOSE = "⟦", "⟧"  # never occur in generated note text, unlike [ ] (de-identification brackets)
@@ -85,10 +90,11 @@ def entities_of(marked: list[Marked], first_id: int = 1) -> list[Entity]:
     return entities
 
 
-def gold_document(doc_id: str, text: str, listed: list[Entity]) -> Document:
-    """The Document a reader returns for these entities: fragments sorted, entities in reader order."""
-    entities = [Entity(e.id, e.type, tuple(sorted(e.fragments))) for e in listed]
-    return Document(doc_id, text, tuple(sorted(entities, key=entity_sort_key)))
+def gold_document(doc_id: str, text: str, listed: list[Entity], relations: Sequence[Relation] = ()) -> Document:
+    """The Document a reader returns for these entities and relations: fragments sorted, entities and relations in
+    reader order."""
+    entities = tuple(sorted((Entity(e.id, e.type, tuple(sorted(e.fragments))) for e in listed), key=entity_sort_key))
+    return Document(doc_id, text, entities, relations=sort_relations(relations, entities))
 
 
 # Per-type lexicons: the surface form alone mostly tells the type (the learnable regularity).
@@ -144,23 +150,37 @@ def _course_line(rng: random.Random) -> str:
         # a brand name in parentheses: the .ann text is the covering text (15488 15501;15503 15511)
         lambda: (f"Pain controlled with {OPEN}Drug~h^:hydromorphone{CLOSE} ({OPEN}~h:Dilaudid{CLOSE}) "
                  f"{p(ROUTES, 'Route')} for {p(REASONS, 'Reason')}."),
+        # an adverse event a sentence and a line away from its drug (real ADE-Drug pairs often are)
+        lambda: (f"Started {p(DRUGS, 'Drug')} {p(ROUTES, 'Route')} for {p(REASONS, 'Reason')}. Renal function was "
+                 f"followed closely.\nOn day three {p(ADES, 'ADE')} was noted and it was stopped."),
     ]
     return rng.choice(options)()
 
 
-def _note(rng: random.Random, canary: bool) -> str:
-    """Markup for one note of 8-20 lines."""
+def _note(rng: random.Random, canary: bool) -> list[str]:
+    """Markup for one note of 8-20 lines, as its items (a header, a course sentence, a medication line; an item
+    may run over two lines): the note is the items joined by newlines, relations never leave their item."""
     day = rng.randint(1, 20)
-    lines = [f"Admission Date: [**2115-2-{day}**] Discharge Date: [**2115-2-{day + 6}**]", "",
+    items = [f"Admission Date: [**2115-2-{day}**] Discharge Date: [**2115-2-{day + 6}**]", "",
              "Service: MEDICINE", ""]
     if canary:
-        lines.insert(1, f"Name: {CANARY} Unit No: [**Numeric Identifier {rng.randint(1000, 9999)}**]")
-    lines.append("Brief Hospital Course:")
-    lines += [_course_line(rng) for _ in range(rng.randint(2, 5))]
-    lines += ["", "Discharge Medications:"]
-    lines += [_medication_line(rng, n) for n in range(1, rng.randint(2, 4) + 1)]
-    lines += ["", "Discharge Condition: stable.", ""]
-    return "\n".join(lines)
+        items.insert(1, f"Name: {CANARY} Unit No: [**Numeric Identifier {rng.randint(1000, 9999)}**]")
+    items.append("Brief Hospital Course:")
+    items += [_course_line(rng) for _ in range(rng.randint(2, 5))]
+    items += ["", "Discharge Medications:"]
+    items += [_medication_line(rng, n) for n in range(1, rng.randint(2, 4) + 1)]
+    items += ["", "Discharge Condition: stable.", ""]
+    return items
+
+
+def item_bounds(items: list[str]) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each item's rendered text in the note ``"\\n".join(items)``."""
+    bounds, start = [], 0
+    for item in items:
+        end = start + len(render_markup(item)[0])
+        bounds.append((start, end))
+        start = end + 1
+    return bounds
 
 
 def _text_bound(entity: Entity, item: Marked, text: str) -> str:
@@ -176,16 +196,27 @@ def _text_bound(entity: Entity, item: Marked, text: str) -> str:
     return line.rsplit("\t", 1)[0] + "\t" + surface.replace("\n", " ").replace("\r", " ")
 
 
-def _relations(listed: list[Entity], text: str) -> list[str]:
-    # Link every attribute to the nearest preceding Drug on the same line, as the release's R lines do.
-    lines, drug = [], None
-    for entity in sorted(listed, key=lambda e: e.start):
-        line_start = text.rfind("\n", 0, entity.start) + 1
-        if entity.type == "Drug":
-            drug = (entity, line_start)
-        elif drug is not None and drug[1] == line_start:
-            lines.append(f"R{len(lines) + 1}\t{entity.type}-Drug Arg1:{entity.id} Arg2:{drug[0].id}")
-    return lines
+def _gap(a: Entity, b: Entity) -> int:
+    return max(a.start - b.end, b.start - a.end, 0)
+
+
+def relations_of(listed: list[Entity], bounds: list[tuple[int, int]]) -> list[Relation]:
+    """Every attribute linked to the nearest Drug of its item (``bounds``), before or after it (the earlier one on
+    a tie), as ``R<n>`` numbered in the attributes' text order: the proximity a model can learn."""
+    relations: list[Relation] = []
+    for start, end in bounds:
+        inside = sorted((e for e in listed if start <= e.start < end), key=lambda e: (e.start, e.end))
+        drugs = [e for e in inside if e.type == "Drug"]
+        for entity in inside:
+            if entity.type == "Drug" or not drugs:
+                continue
+            drug = min(drugs, key=lambda d: (_gap(entity, d), d.start))
+            relations.append(Relation(f"R{len(relations) + 1}", f"{entity.type}-Drug", entity.id, drug.id))
+    return relations
+
+
+def _relation_line(relation: Relation) -> str:
+    return f"{relation.id}\t{relation.type} Arg1:{relation.arg1} Arg2:{relation.arg2}"
 
 
 def write(root: Path, *, seed: int = 0, scale: float = 1.0) -> dict[str, list[Document | Pair]]:
@@ -201,12 +232,15 @@ def write(root: Path, *, seed: int = 0, scale: float = 1.0) -> dict[str, list[Do
         documents: list[Document | Pair] = []
         for index in range(count):
             name = str(next(names))
-            text, marked = render_markup(_note(rng, canary=index % 3 == 0))
+            items = _note(rng, canary=index % 3 == 0)
+            text, marked = render_markup("\n".join(items))
             listed = entities_of(marked)
             declared = [item for item in marked for _ in item.types]  # the Marked of each listed entity
-            ann = [_text_bound(e, item, text) for e, item in zip(listed, declared)] + _relations(listed, text)
+            relations = relations_of(listed, item_bounds(items))
+            ann = [_text_bound(e, item, text) for e, item in zip(listed, declared)]
+            ann += [_relation_line(relation) for relation in relations]
             (folder / f"{name}.txt").write_text(text, encoding="utf-8", newline="")
             (folder / f"{name}.ann").write_text("\n".join(ann) + "\n", encoding="utf-8", newline="")
-            documents.append(gold_document((folders[split] / name).as_posix(), text, listed))
+            documents.append(gold_document((folders[split] / name).as_posix(), text, listed, relations))
         gold[split] = documents
     return gold
