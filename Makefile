@@ -13,7 +13,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 # Prefect's in-process server gets 20 s to start by default: too little on a busy 2-core machine
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install test test-fast demo data preprocess serve stop bench bench-real
+.PHONY: install test test-fast demo data preprocess serve serve-team stop bench bench-real
 
 install: $(STAMP)
 
@@ -49,6 +49,12 @@ demo: data
 serve: install
 	VENV=$(VENV) bash deploy/serve.sh
 
+# The team's stack: MLflow and Prefect on PostgreSQL, artifacts and the DVC remote in an S3 object store, basic
+# auth everywhere; secrets in .mtclin/team.env (README, "Scaling out").
+serve-team: install
+	VENV=$(VENV) bash deploy/team/serve.sh
+
+# Stops both stacks and returns once every process of them (flow runs included) has exited.
 stop:
 	bash deploy/stop.sh
 
