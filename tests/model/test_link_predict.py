@@ -87,6 +87,8 @@ def test_onnx_paths_refuse_link_tasks(model_dir: Path, tmp_path: Path):
 def test_pyfunc_answers_with_assertions_and_relations(model_dir: Path, tmp_path: Path):
     uri = sqlite_uri(tmp_path)
     with store.using(uri):
+        # an experiment of its own: the default one's id may be another store's, cached by an earlier test
+        mlflow.set_experiment("link-test")
         with mlflow.start_run() as run:
             pass
         # registered without ONNX artifacts (the export refuses link heads), verified on the torch backend
