@@ -7,16 +7,19 @@ Scores per window come from :func:`link_scores`: the most likely class and its p
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence, TypeVar
 
 import numpy as np
 import torch
 
 from mtclin.data.encode_links import LinkEntity, LinkItem
+from mtclin.data.word_boundaries import WordBoundaries
 
 # per window, per candidate: (class index, its probability); a relation's class 0 is none
 LinkScores = tuple[np.ndarray, np.ndarray]
 Decision = tuple[int, float]  # (class index, probability)
+Key = TypeVar("Key")
+Value = TypeVar("Value")
 
 
 def link_scores(logits: torch.Tensor, counts: Sequence[int]) -> list[LinkScores]:
@@ -26,42 +29,42 @@ def link_scores(logits: torch.Tensor, counts: Sequence[int]) -> list[LinkScores]
     return [(classes[row, :n], probs[row, :n]) for row, n in enumerate(counts)]
 
 
+def _farthest_from_edge(candidates: Iterable[tuple[Key, int, Value]]) -> dict[Key, Value]:
+    """``(key, distance to the window's edge, value)`` of every window -> per key the value of the window where it is
+    farthest from the edge (ties: the earlier one)."""
+    best: dict[Key, tuple[int, Value]] = {}
+    for key, edge, value in candidates:
+        if key not in best or edge > best[key][0]:
+            best[key] = (edge, value)
+    return {key: value for key, (_, value) in best.items()}
+
+
 def decide_entities(items: Sequence[LinkItem], scores: Sequence[LinkScores]
                     ) -> dict[tuple[int, str], tuple[LinkEntity, Decision]]:
     """Assertion: (example, entity key) -> (entity, its decision)."""
-    best: dict[tuple[int, str], tuple[int, LinkEntity, Decision]] = {}
-    for item, (classes, probs) in zip(items, scores):
-        for k, entity in enumerate(item.entities):
-            key = (item.example_index, entity.key)
-            edge = int(item.edge[k])
-            if key not in best or edge > best[key][0]:
-                best[key] = (edge, entity, (int(classes[k]), float(probs[k])))
-    return {key: (entity, decision) for key, (_, entity, decision) in best.items()}
+    return _farthest_from_edge(
+        ((item.example_index, entity.key), int(item.edge[k]), (entity, (int(classes[k]), float(probs[k]))))
+        for item, (classes, probs) in zip(items, scores) for k, entity in enumerate(item.entities))
 
 
 def decide_pairs(items: Sequence[LinkItem], scores: Sequence[LinkScores]
                  ) -> dict[tuple[int, str, str], tuple[LinkEntity, LinkEntity, Decision]]:
     """Relation: (example, arg1 key, arg2 key) -> (arg1, arg2, decision); class 0 (none) included."""
-    best: dict[tuple[int, str, str], tuple[int, LinkEntity, LinkEntity, Decision]] = {}
-    for item, (classes, probs) in zip(items, scores):
-        for k, (i, j) in enumerate(zip(item.pair_first.tolist(), item.pair_second.tolist())):
-            a, b = item.entities[i], item.entities[j]
-            key = (item.example_index, a.key, b.key)
-            edge = int(item.edge[k])
-            if key not in best or edge > best[key][0]:
-                best[key] = (edge, a, b, (int(classes[k]), float(probs[k])))
-    return {key: (a, b, decision) for key, (_, a, b, decision) in best.items()}
+    return _farthest_from_edge(
+        ((item.example_index, item.entities[i].key, item.entities[j].key), int(item.edge[k]),
+         (item.entities[i], item.entities[j], (int(classes[k]), float(probs[k]))))
+        for item, (classes, probs) in zip(items, scores)
+        for k, (i, j) in enumerate(zip(item.pair_first.tolist(), item.pair_second.tolist())))
 
 
 def entities_from_spans(spans: Sequence[tuple[int, int, str, float]], starts: Sequence[int], ends: Sequence[int]
                         ) -> list[LinkEntity]:
     """Predicted entities ``(start, end, type, score)`` of one example (on its words, as decoding gives them) as
     link entities keyed by their position in ``spans``."""
-    first = {int(s): i for i, s in enumerate(starts)}
-    last = {int(e): i for i, e in enumerate(ends)}
+    boundaries = WordBoundaries(starts, ends)
     out = []
     for k, (start, end, typ, _) in enumerate(spans):
-        i, j = first.get(int(start)), last.get(int(end))
-        if i is not None and j is not None and i <= j:
-            out.append(LinkEntity(i, j, typ, int(start), int(end), str(k)))
+        words = boundaries.words(start, end)
+        if words is not None:
+            out.append(LinkEntity(*words, typ, int(start), int(end), str(k)))
     return out

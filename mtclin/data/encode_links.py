@@ -27,6 +27,7 @@ import numpy as np
 
 from mtclin.data import IGNORE_INDEX
 from mtclin.data.encode_ner import NerWindow, encode_ner
+from mtclin.data.word_boundaries import WordBoundaries
 from mtclin.tasks import TaskSpec
 
 # word gap -> bucket: 0, 1, 2, 3, 4, 5-7, 8-15, 16-31, 32+ words; arg1 after arg2 adds len(GAP_BUCKETS) + 1
@@ -84,17 +85,16 @@ class LinkItem:
 
 def row_entities(row: Mapping[str, Any]) -> tuple[list[LinkEntity], int]:
     """A processed row's gold entities on its word boundaries, and how many are not (they cannot be candidates)."""
-    first = {int(s): i for i, s in enumerate(row["starts"])}
-    last = {int(e): i for i, e in enumerate(row["ends"])}
+    boundaries = WordBoundaries(row["starts"], row["ends"])
     ids = row.get("gold_ids") or [str(k) for k in range(len(row["gold_starts"]))]
     assertions = row.get("gold_assertions") or [None] * len(ids)
     out, unaligned = [], 0
     for start, end, typ, key, value in zip(row["gold_starts"], row["gold_ends"], row["gold_types"], ids, assertions):
-        i, j = first.get(int(start)), last.get(int(end))
-        if i is None or j is None or j < i:
+        words = boundaries.words(start, end)
+        if words is None:
             unaligned += 1
             continue
-        out.append(LinkEntity(i, j, typ, int(start), int(end), key, value))
+        out.append(LinkEntity(*words, typ, int(start), int(end), key, value))
     return out, unaligned
 
 

@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from mtclin.data.encode_ner import NerWindow, encode_ner
+from mtclin.data.word_boundaries import WordBoundaries
 
 MAX_SPANS_PER_WINDOW = 2048  # see the module docstring: reached only for windows of > 2048 / K words
 DEFAULT_WIDTH_COVERAGE = 0.99  # default max width: the smallest covering this share of the train gold widths
@@ -58,8 +59,7 @@ def gold_word_spans(row: Mapping[str, Any], labels: Sequence[str]) -> tuple[np.n
     """Every gold entity of a processed row as ``(first word, last word, type id)`` (type id = 1 + index in
     ``labels``; (G, 3) int64, sorted), and how many gold entities do not start and end on the row's word
     boundaries (they cannot be candidates)."""
-    first = {int(s): i for i, s in enumerate(row["starts"])}
-    last = {int(e): i for i, e in enumerate(row["ends"])}
+    boundaries = WordBoundaries(row["starts"], row["ends"])
     type_id = {t: k + 1 for k, t in enumerate(labels)}
     out, unaligned = set(), 0
     for start, end, typ in zip(row["gold_starts"], row["gold_ends"], row["gold_types"]):
@@ -67,11 +67,11 @@ def gold_word_spans(row: Mapping[str, Any], labels: Sequence[str]) -> tuple[np.n
             raise ValueError(f"doc_id={row.get('doc_id')!r}, segment={row.get('segment')}: gold type {typ!r} is not "
                              f"one of the task's labels {list(labels)}; check the task's label list against the "
                              "processed data")
-        i, j = first.get(int(start)), last.get(int(end))
-        if i is None or j is None or j < i:
+        words = boundaries.words(start, end)
+        if words is None:
             unaligned += 1
             continue
-        out.add((i, j, type_id[typ]))
+        out.add((*words, type_id[typ]))
     return np.array(sorted(out), dtype=np.int64).reshape(-1, 3), unaligned
 
 
