@@ -13,7 +13,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 # Prefect's in-process server gets 20 s to start by default: too little on a busy 2-core machine
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install test test-fast demo data preprocess serve serve-team stop bench bench-real
+.PHONY: install test test-fast demo data preprocess serve serve-team stop bench bench-real bench-real-curve
 
 install: $(STAMP)
 
@@ -73,3 +73,7 @@ CORPORA_DIR ?= $(abspath ..)/shared/corpora
 bench-real: install
 	$(PY) -m bench.real_data --selection dev --seeds 0,1,2 --loss-sum-seeds 0 --project $(REAL_PROJECT) --corpora-dir $(CORPORA_DIR)
 	$(PY) -m bench.real_data --selection paper --seeds 0 --loss-sum-seeds 0 --project $(REAL_PROJECT) --corpora-dir $(CORPORA_DIR)
+
+# issue 10's learning curve on real data: quaero from the plain encoder vs from MedRQE's model (same project)
+bench-real-curve: install
+	$(PY) -m bench.real_curve --project $(REAL_PROJECT) --corpora-dir $(CORPORA_DIR)

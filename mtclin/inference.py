@@ -89,18 +89,26 @@ class Predictor:
         in list order); one of an assertion task's entity types gets ``assertion`` (the value) and
         ``assertion_score``; and each relation task is a key of its own, ``{relation task: [{"type", "arg1",
         "arg2", "score"}, ...]}``, arguments being ids of its source task's entities of the same text."""
-        if not self.ner_tasks:
-            return [{} for _ in texts]
-        windows, spans = encode_texts(list(texts), self.tokenizer, self.meta.max_length, self.meta.stride)
-        names = [t.name for t in self.ner_tasks]
+        out: list[dict[str, Any]] = [{} for _ in texts]
+        # tasks trained at different window lengths are encoded at their own (one encoder pass per length)
+        for length, tasks in tasks_by_length(self.ner_tasks, self.meta).items():
+            self._predict_ner(texts, tasks, length, out)
+        return out
+
+    def _predict_ner(self, texts: Sequence[str], tasks: Sequence[Any], max_length: int,
+                     out: list[dict[str, Any]]) -> None:
+        """``tasks`` (NER tasks of one window length) and the link tasks over them, for every text (``out``)."""
+        windows, spans = encode_texts(list(texts), self.tokenizer, max_length, self.meta.stride)
+        names = [t.name for t in tasks]
+        link_tasks = [t for t in self.link_tasks if t.source in names]
         tag_ids: dict[str, list[Any]] = {n: [None] * len(windows) for n in names}
         probs: dict[str, list[Any]] = {n: [None] * len(windows) for n in names}
         hidden: list[Any] = [None] * len(windows)  # each window's hidden states, kept for the link heads
         for indices in length_sorted_batches([len(w) for w in windows], self.batch_size):
             batch = collate_ner([windows[i] for i in indices], self.tokenizer.pad_token_id)
             batch = {k: v.to(self.device) for k, v in batch.items() if k != "labels"}
-            span_inputs = self._span_inputs([windows[i] for i in indices])
-            if self.link_tasks:  # the same encoder pass, its states kept: (B, T, H) -> one (T_i, H) per window
+            span_inputs = self._span_inputs(tasks, [windows[i] for i in indices])
+            if link_tasks:  # the same encoder pass, its states kept: (B, T, H) -> one (T_i, H) per window
                 states = self.model.encode(**batch)
                 logits = self.model.heads_on(names, states, span_inputs)
                 for row, i in enumerate(indices):
@@ -122,8 +130,7 @@ class Predictor:
                 for row, i in enumerate(indices):
                     tag_ids[name][i] = ids[row]
                     probs[name][i] = best[row]
-        out: list[dict[str, list[dict[str, Any]]]] = [{} for _ in texts]
-        for task in self.ner_tasks:
+        for task in tasks:
             if task.is_span:
                 decoded = decode_span_texts(spans, windows, tag_ids[task.name], task.labels, task.max_span_width,
                                             task.span_threshold)
@@ -132,9 +139,8 @@ class Predictor:
             for i, entities in enumerate(decoded):
                 out[i][task.name] = [{"start": s, "end": e, "type": t, "score": round(float(p), 6)}
                                      for s, e, t, p in entities]
-            if any(t.source == task.name for t in self.link_tasks):
+            if any(t.source == task.name for t in link_tasks):
                 self._link(task.name, decoded, spans, windows, hidden, out)
-        return out
 
     def _link(self, source: str, decoded: Sequence[Sequence[Any]], spans: Sequence[Sequence[tuple[int, int]]],
               windows: Sequence[Any], hidden: Sequence[torch.Tensor], out: list[dict[str, Any]]) -> None:
@@ -172,10 +178,10 @@ class Predictor:
                     out[i][task.name].append({"type": task.labels[cls - 1], "arg1": f"T{int(a) + 1}",
                                               "arg2": f"T{int(b) + 1}", "score": round(p, 6)})
 
-    def _span_inputs(self, windows: Sequence[Any]) -> dict[str, dict[str, torch.Tensor]]:
-        """Per span task: the candidate spans of the batch's windows (up to the task's own maximum width)."""
+    def _span_inputs(self, tasks: Sequence[Any], windows: Sequence[Any]) -> dict[str, dict[str, torch.Tensor]]:
+        """Per span task of ``tasks``: the candidate spans of the batch's windows (up to its own maximum width)."""
         out = {}
-        for task in self.span_tasks:
+        for task in (t for t in tasks if t.is_span):
             batch = collate_spans(windows, self.tokenizer.pad_token_id, task.max_span_width)
             out[task.name] = {k: batch[k].to(self.device) for k in SpanClassificationHead.inputs}
         return out
@@ -183,18 +189,22 @@ class Predictor:
     @torch.inference_mode()
     def predict_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, dict[str, Any]]]:
         """Per pair: ``{task: {"label", "probabilities"}}`` for entailment tasks, ``{task: {"score"}}`` for STS."""
-        if not self.pair_tasks:
-            return [{} for _ in pairs]
+        out: list[dict[str, dict[str, Any]]] = [{} for _ in pairs]
+        for length, tasks in tasks_by_length(self.pair_tasks, self.meta).items():
+            self._predict_pairs(pairs, tasks, length, out)
+        return out
+
+    def _predict_pairs(self, pairs: Sequence[tuple[str, str]], tasks: Sequence[Any], max_length: int,
+                       out: list[dict[str, dict[str, Any]]]) -> None:
         rows = [{"a": a, "b": b} for a, b in pairs]
         # the label list does not matter for unlabelled rows; kind "sts" encodes the same inputs without labels
-        examples = encode_pairs(rows, self.tokenizer, "sts", (), self.meta.pair_max_length)
-        names = [t.name for t in self.pair_tasks]
-        out: list[dict[str, dict[str, Any]]] = [{} for _ in pairs]
+        examples = encode_pairs(rows, self.tokenizer, "sts", (), max_length)
+        names = [t.name for t in tasks]
         for indices in length_sorted_batches([len(e) for e in examples], self.batch_size):
             batch = collate_pairs([examples[i] for i in indices], self.tokenizer.pad_token_id)
             batch = {k: v.to(self.device) for k, v in batch.items() if k != "labels"}
             logits = self.model.forward_heads(names, **batch)  # one encoder pass, every pair head
-            for task in self.pair_tasks:
+            for task in tasks:
                 value = logits[task.name].float()
                 if task.kind == "sts":
                     scores = RegressionHead.predict(value).cpu().numpy()  # (B,), one copy per batch
@@ -207,4 +217,11 @@ class Predictor:
                             "label": task.tag_labels[int(p[row].argmax())],
                             "probabilities": {lab: float(x) for lab, x in zip(task.tag_labels, p[row])},
                         }
-        return out
+
+
+def tasks_by_length(tasks: Sequence[Any], meta: ModelMeta) -> dict[int, list[Any]]:
+    """``tasks`` grouped by the encoding length each was trained with (``ModelMeta.length_for``), in task order."""
+    groups: dict[int, list[Any]] = {}
+    for task in tasks:
+        groups.setdefault(meta.length_for(task), []).append(task)
+    return groups

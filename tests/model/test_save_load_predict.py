@@ -105,3 +105,29 @@ def test_onnx_backend_answers_like_torch(saved, tmp_path: Path):
     for a, b in zip(torch_p.predict_pairs(PAIRS), onnx_p.predict_pairs(PAIRS)):
         assert a["mednli"]["label"] == b["mednli"]["label"] and a["medrqe"]["label"] == b["medrqe"]["label"]
         assert a["n2c2-2019"]["score"] == pytest.approx(b["n2c2-2019"]["score"], abs=1e-4)
+
+
+def test_each_task_is_encoded_at_the_length_it_was_trained_with(saved):
+    """A task trained with its own length (TrainConfig.max_lengths, kept in ModelMeta) is served at that length:
+    its entities / labels are those of a model whose global length is that one, and the window count shows it."""
+    out, model, tokenizer = saved
+    per_task = ModelMeta(TASKS, max_length=32, stride=8, max_lengths={"quaero-2014": 64, "mednli": 16})
+    mixed = Predictor(model, tokenizer, per_task)
+    at_64 = Predictor(model, tokenizer, ModelMeta(TASKS, max_length=64, stride=8))
+    at_32 = Predictor(model, tokenizer, ModelMeta(TASKS, max_length=32, stride=8))
+    at_16 = Predictor(model, tokenizer, ModelMeta(TASKS, max_length=32, stride=8, pair_max_length=16))
+    got = mixed.predict(TEXTS)
+    assert [r["quaero-2014"] for r in got] == [r["quaero-2014"] for r in at_64.predict(TEXTS)]
+    assert [r["quaero-2014"] for r in got] != [r["quaero-2014"] for r in at_32.predict(TEXTS)]  # the length shows
+    assert [r["n2c2-2018"] for r in got] == [r["n2c2-2018"] for r in at_32.predict(TEXTS)]
+    pairs = mixed.predict_pairs(PAIRS)
+    assert [p["mednli"] for p in pairs] == [p["mednli"] for p in at_16.predict_pairs(PAIRS)]
+    assert [p["medrqe"] for p in pairs] == [p["medrqe"] for p in at_32.predict_pairs(PAIRS)]
+    assert [p["mednli"] for p in pairs] != [p["mednli"] for p in at_32.predict_pairs(PAIRS)]
+    calls = []
+    hook = model.encoder.register_forward_hook(lambda *args: calls.append(1))
+    try:
+        mixed.predict(TEXTS[2:])  # one long text: a 64-subword pass for quaero, a 32-subword one for n2c2-2018
+    finally:
+        hook.remove()
+    assert len(calls) == 2
