@@ -56,11 +56,13 @@ class PreprocessConfig:
 def ner_rows(doc: Document, labels: Sequence[str], max_words: int, split_at_gold: bool,
              relation_chars: int = 500) -> list[dict]:
     kept, _ = flatten(doc.entities, labels)
+    gold = gold_spans(doc.entities)
     words = word_spans(doc.text)
     if split_at_gold:
-        words = split_at(words, [b for s in kept for b in s[:2]])
+        # at every gold boundary, not only the flattened ones: a span head learns the nested entities too, and an
+        # entity that starts or ends inside a word is no candidate span
+        words = split_at(words, [b for g in gold for b in g[:2]])
     segments = segment(doc.text, words, kept, max_words, together=relation_ranges(doc, relation_chars))
-    gold = gold_spans(doc.entities)
     ids, renamed = canonical_ids(doc.entities)
     assertions = span_assertions(doc, renamed)
     spans_by_id = {entity_id: key for key, entity_id in ids.items()}
