@@ -72,13 +72,11 @@ def prepare_model(work: Path, processed: Path, seed: int, epochs: int) -> Path:
 
 
 def prepare_exports(model_dir: Path, work: Path) -> dict[str, str]:
-    from mtclin.export.onnx import export_onnx
+    from mtclin.export.onnx import export_onnx_all
 
-    out = {"torch": str(model_dir)}
-    for setup, quantize in (("onnx-fp32", None), ("onnx-int8", "int8")):
-        export_onnx(model_dir, work / "exports" / setup, quantize=quantize)
-        out[setup] = str(work / "exports" / setup)
-    return out
+    setups = {"fp32": "onnx-fp32", "int8": "onnx-int8"}
+    export_onnx_all(model_dir, {precision: work / "exports" / setup for precision, setup in setups.items()})
+    return {"torch": str(model_dir)} | {setup: str(work / "exports" / setup) for setup in setups.values()}
 
 
 def load_predictor(setup: str, path: str, device: str, batch_size: int, threads: int, dtype: str = "fp32"):

@@ -22,7 +22,6 @@ activation ranges over the whole batch tensor, so int8 answers depend slightly o
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import warnings
@@ -146,13 +145,23 @@ def export_onnx(model_dir: Path | str, out_dir: Path | str, quantize: Precision 
     renamed into place) and return its export.json. ``quantize="int8"``: the int8 graph (the fp32 one is traced
     first and checked against torch either way). Raises ExportError when the fp32 graph's logits differ from eager
     torch by more than ``FP32_TOLERANCE``."""
-    from mtclin.export.runtime import OnnxModel
-    from mtclin.model.io import load_model
-
-    model_dir, out_dir = Path(model_dir), Path(out_dir)
     if quantize not in (None, "fp32", "int8"):
         raise ValueError(f"quantize={quantize!r}: use None (fp32) or 'int8'")
     precision = quantize or "fp32"
+    return export_onnx_all(model_dir, {precision: out_dir}, threads)[precision]
+
+
+def export_onnx_all(model_dir: Path | str, out_dirs: dict[Precision, Path | str],
+                    threads: int = 0) -> dict[Precision, dict[str, Any]]:
+    """One export directory per precision in ``out_dirs`` (``{"fp32": dir, "int8": dir}``, either or both) from one
+    load, trace and fp32 check of the model; each directory written atomically. Returns each one's export.json."""
+    from mtclin.export.runtime import OnnxModel
+    from mtclin.model.io import load_model
+
+    model_dir = Path(model_dir)
+    unknown = set(out_dirs) - {"fp32", "int8"}
+    if unknown or not out_dirs:
+        raise ValueError(f"precisions {sorted(unknown) or 'none'}: use fp32 and / or int8")
     refused = refused_tasks(model_dir)
     if refused:
         raise ExportError(f"{model_dir}: tasks {', '.join(refused)} (span NER, assertion or relation heads) take "
@@ -163,35 +172,42 @@ def export_onnx(model_dir: Path | str, out_dir: Path | str, quantize: Precision 
     task_names = tuple(t.name for t in meta.tasks)
     kinds = {t.name: t.kind for t in meta.tasks}
     batches = check_batches(tokenizer, meta)
-    with replaced_atomically(out_dir) as tmp:
-        fp32 = tmp / "model.onnx"
+    infos: dict[Precision, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="mtclin-export-") as work:
+        fp32 = Path(work) / "model.onnx"
         _trace(model, task_names, kinds, batches[0], fp32)
-        diffs = {"fp32": logit_differences(model, OnnxModel(fp32, threads), batches, task_names)}
-        worst = max(diffs["fp32"].values())
+        fp32_diffs = logit_differences(model, OnnxModel(fp32, threads), batches, task_names)
+        worst = max(fp32_diffs.values())
         if worst > FP32_TOLERANCE:
             raise ExportError(f"{model_dir}: the ONNX graph's logits differ from torch by {worst:.2e} "
-                              f"(> {FP32_TOLERANCE:g}; per task {diffs['fp32']}): the trace is wrong for this model "
+                              f"(> {FP32_TOLERANCE:g}; per task {fp32_diffs}): the trace is wrong for this model "
                               f"(torch {torch.__version__}); report it with this message")
-        if precision == "int8":
-            quantize_int8(fp32, tmp / "model.int8.onnx")
-            os.replace(tmp / "model.int8.onnx", fp32)
-            diffs["int8"] = logit_differences(model, OnnxModel(fp32, threads), batches, task_names)
-        tokenizer.save_pretrained(tmp / "tokenizer")
-        shutil.copyfile(model_dir / "tasks.json", tmp / "tasks.json")
-        info = {
-            "export_format": EXPORT_FORMAT,
-            "format": "onnx",
-            "precision": precision,
-            "opset": OPSET,
-            "inputs": list(INPUTS),
-            "outputs": {t.name: t.kind for t in meta.tasks},
-            "source": str(model_dir),
-            "check": {"max_abs_logit_diff": diffs[precision], "fp32_max_abs_logit_diff": max(diffs["fp32"].values()),
-                      "texts": len(CHECK_TEXTS), "pairs": len(CHECK_PAIRS)},
-            "versions": {name: package_version(name) for name in ("torch", "transformers", "onnx", "onnxruntime")},
-        }
-        (tmp / "export.json").write_text(json.dumps(info, indent=2) + "\n")
-    return info
+        for precision, out_dir in out_dirs.items():
+            with replaced_atomically(Path(out_dir)) as tmp:
+                graph = tmp / "model.onnx"
+                if precision == "int8":
+                    quantize_int8(fp32, graph)
+                    diffs = logit_differences(model, OnnxModel(graph, threads), batches, task_names)
+                else:
+                    shutil.copyfile(fp32, graph)
+                    diffs = fp32_diffs
+                tokenizer.save_pretrained(tmp / "tokenizer")
+                shutil.copyfile(model_dir / "tasks.json", tmp / "tasks.json")
+                infos[precision] = {
+                    "export_format": EXPORT_FORMAT,
+                    "format": "onnx",
+                    "precision": precision,
+                    "opset": OPSET,
+                    "inputs": list(INPUTS),
+                    "outputs": {t.name: t.kind for t in meta.tasks},
+                    "source": str(model_dir),
+                    "check": {"max_abs_logit_diff": diffs, "fp32_max_abs_logit_diff": worst,
+                              "texts": len(CHECK_TEXTS), "pairs": len(CHECK_PAIRS)},
+                    "versions": {name: package_version(name) for name in ("torch", "transformers", "onnx",
+                                                                          "onnxruntime")},
+                }
+                (tmp / "export.json").write_text(json.dumps(infos[precision], indent=2) + "\n")
+    return infos
 
 
 def max_abs_logit_diff(info: dict[str, Any]) -> float:

@@ -107,15 +107,13 @@ def _named(directory: Path, name: str, scratch: Path) -> Path:
 
 def onnx_artifacts(model_dir: Path, out: Path) -> dict[str, str]:
     """Export ``model_dir`` once per ONNX backend (fp32, int8) under ``out``: ``{artifact key: export dir}``."""
-    from mtclin.export.onnx import export_onnx
+    from mtclin.export.onnx import export_onnx_all
     from mtclin.tracking import pyfunc
 
-    artifacts = {}
-    for backend, quantize in pyfunc.ONNX_PRECISIONS.items():
-        key = pyfunc.BACKEND_ARTIFACTS[backend]
-        export_onnx(model_dir, out / key, quantize=quantize)
-        artifacts[key] = str(out / key)
-    return artifacts
+    # one trace and check for both precisions
+    keys = {quantize or "fp32": pyfunc.BACKEND_ARTIFACTS[backend] for backend, quantize in pyfunc.ONNX_PRECISIONS.items()}
+    export_onnx_all(model_dir, {precision: out / key for precision, key in keys.items()})
+    return {key: str(out / key) for key in keys.values()}
 
 
 def _decisions(answers: list[dict[str, Any]]) -> list[Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mtclin.export.onnx import export_onnx
+from mtclin.export.onnx import export_onnx_all
 from mtclin.model.io import ModelMeta, build_model, save_model
 from mtclin.tasks import task_for_corpus
 
@@ -26,6 +26,5 @@ def tiny_model_dir(tiny, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def exports(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """{"fp32": export dir, "int8": export dir} of the tiny model."""
     root = tmp_path_factory.mktemp("exports")
-    export_onnx(tiny_model_dir, root / "fp32")
-    export_onnx(tiny_model_dir, root / "int8", quantize="int8")
+    export_onnx_all(tiny_model_dir, {"fp32": root / "fp32", "int8": root / "int8"})
     return {"fp32": root / "fp32", "int8": root / "int8"}

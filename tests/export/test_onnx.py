@@ -12,7 +12,7 @@ import onnx
 import pytest
 import torch
 
-from mtclin.export.onnx import FP32_TOLERANCE, check_batches, export_onnx, logit_differences
+from mtclin.export.onnx import FP32_TOLERANCE, check_batches, export_onnx, export_onnx_all, logit_differences
 from mtclin.export.runtime import OnnxModel, load_export
 from mtclin.inference import Predictor
 from mtclin.model.io import load_model
@@ -117,7 +117,20 @@ def test_errors_say_what_to_do(tiny_model_dir: Path, exports: dict[str, Path], t
         export_onnx(tiny_model_dir, tmp_path / "x", quantize="int4")
     with pytest.raises(FileNotFoundError, match="tasks.json missing"):
         export_onnx(tmp_path, tmp_path / "x")
+    with pytest.raises(ValueError, match="int4"):
+        export_onnx_all(tiny_model_dir, {"int4": tmp_path / "x"})
     assert not (tmp_path / "x").exists()
+
+
+def test_both_precisions_come_from_one_trace(exports: dict[str, Path]):
+    """export_onnx_all (what registration runs): the int8 graph is the fp32 graph quantised, checked once."""
+    info = {p: json.loads((exports[p] / "export.json").read_text()) for p in ("fp32", "int8")}
+    assert info["fp32"]["precision"] == "fp32" and info["int8"]["precision"] == "int8"
+    assert info["int8"]["check"]["fp32_max_abs_logit_diff"] == info["fp32"]["check"]["fp32_max_abs_logit_diff"]
+    assert info["fp32"]["check"]["max_abs_logit_diff"] != info["int8"]["check"]["max_abs_logit_diff"]
+    fp32 = {i.name for i in onnx.load(str(exports["fp32"] / "model.onnx")).graph.initializer}
+    int8 = {i.name for i in onnx.load(str(exports["int8"] / "model.onnx")).graph.initializer}
+    assert any(name.endswith("_quantized") for name in int8 - fp32)  # int8 weights where fp32 ones were
 
 
 def test_export_cli_writes_an_export_directory(tiny_model_dir: Path, tmp_path: Path):
