@@ -24,7 +24,7 @@ def test_int8_metrics_stay_within_half_a_point_of_fp32(tmp_path: Path):
     from mtclin.corpora.samples import write_samples
     from mtclin.data.task_data import encode_task, load_rows
     from mtclin.evaluate.run import evaluate_task
-    from mtclin.export.onnx import export_onnx
+    from mtclin.export.onnx import export_onnx_all
     from mtclin.export.runtime import load_export
     from mtclin.model.io import load_model
     from mtclin.params import load_preprocess_config
@@ -41,15 +41,13 @@ def test_int8_metrics_stay_within_half_a_point_of_fp32(tmp_path: Path):
     result = train(TrainConfig(corpora=CORPORA, processed_dir=str(tmp_path / "processed"),
                                output_dir=str(tmp_path / "run"), epochs=3, learning_rate=1e-4, seed=0,
                                device="cpu", progress=False))
-    export_onnx(result.model_dir, tmp_path / "fp32")
-    export_onnx(result.model_dir, tmp_path / "int8", quantize="int8")
+    export_onnx_all(result.model_dir, {"fp32": tmp_path / "fp32", "int8": tmp_path / "int8"})
     model, tokenizer, meta = load_model(result.model_dir)
     engines = {"torch": model, "fp32": load_export(tmp_path / "fp32")[0], "int8": load_export(tmp_path / "int8")[0]}
     scores: dict[str, dict[str, float]] = {name: {} for name in engines}
     for spec in meta.tasks:
         rows = [r for split in ("train", "dev", "test") for r in load_rows(tmp_path / "processed", spec.name, split)]
-        data = encode_task(spec, rows, tokenizer, meta.max_length if spec.kind == "ner" else meta.pair_max_length,
-                           meta.stride)
+        data = encode_task(spec, rows, tokenizer, meta.length_for(spec), meta.stride)
         for name, engine in engines.items():
             metrics = evaluate_task(engine, data, torch.device("cpu"), 32, tokenizer.pad_token_id)
             scores[name][spec.name] = 100 * metrics[spec.primary_metric]
