@@ -17,8 +17,9 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.baselines import train_one
-from flows.train_multitask import preprocess, validate
-from mtclin.train.config import TrainConfig
+from flows.train_multitask import FLOW_SET, preprocess, validate
+from mtclin.flow_params import config_parameters
+from mtclin.train.config import TrainConfig, setting_choices
 
 
 @task(name="curve", cache_policy=NO_CACHE)
@@ -31,12 +32,26 @@ def curve(parent: str, uri: str, corpus: str, init: str) -> str:
 
 
 @flow(name="learning-curve")
+# corpora, init, train_fraction and seed are the curve's own (corpus, init, fractions, seeds); keep_heads: the
+# curve compares encoders, so init's heads are always dropped
+@config_parameters(TrainConfig, exclude=FLOW_SET + ("corpora", "init", "keep_heads", "train_fraction", "seed"),
+                   defaults={"epochs": 8},  # small shares take many epochs; patience stops the large ones
+                   choices=setting_choices())
 def learning_curve(corpus: str, init: str = "models:/mt-clinical-bert@production",
                    fractions: list[float] = [0.05, 0.1, 0.25, 0.5, 1.0], seeds: list[int] = [0],
-                   encoder: str = "minilm", epochs: int = 8, patience: int = 2, learning_rate: float = 5e-5,
-                   max_length: int = 128, limit_eval: int = 0, device: str = "auto", project_dir: str = ".",
-                   experiment: str = "mt-clinical-bert") -> dict[str, Any]:
-    """Train ``corpus`` on each share in ``fractions`` and each seed, from ``encoder`` and from ``init``."""
+                   project_dir: str = ".", experiment: str = "mt-clinical-bert", **settings: Any) -> dict[str, Any]:
+    """Train ``corpus`` on each share in ``fractions`` and each seed, from ``encoder`` and from ``init``. Every
+    other parameter is a training setting (``mtclin.train.config.TrainConfig``) of every run.
+
+    Args:
+        corpus: the corpus the curve is of (one task)
+        init: the trained model whose encoder the second half of the runs starts from (a model directory or
+            models:/NAME@ALIAS, pinned to the version it points at when the flow starts)
+        fractions: the shares of the train split (seeded; whole documents for NER)
+        seeds: one run per share, start and seed
+        project_dir: the project (DVC repo, params.yaml, MLflow store); processed data and runs/ go there
+        experiment: the MLflow experiment of the parent run and its children
+    """
     from mtclin.run_dirs import keyed_run
     from mtclin.tracking import store
     from mtclin.tracking.fetch import local_model
@@ -44,27 +59,23 @@ def learning_curve(corpus: str, init: str = "models:/mt-clinical-bert@production
 
     logger = get_run_logger()
     project = Path(project_dir).resolve()
+    base = TrainConfig.from_dict(settings | {"corpora": [corpus], "processed_dir": str(project / "processed"),
+                                             "progress": False})
     preprocess(project, [corpus])
-    processed = project / "processed"
-    validate(processed, [corpus], project / "runs" / "learning-curve-validation")
+    validate(Path(base.processed_dir), [corpus], project / "runs" / "learning-curve-validation")
     uri = store.tracking_uri(project)
-    base = TrainConfig(corpora=(corpus,), processed_dir=str(processed), encoder=encoder, epochs=epochs,
-                       patience=patience, learning_rate=learning_rate, max_length=max_length, limit_eval=limit_eval,
-                       device=device, progress=False)
     with local_model(init, uri) as ref:
-        # a registry alias moves: record (and key the runs by) the version it pointed at
-        pinned = f"models:/{ref.name}/{ref.version}" if ref.name else str(ref.path.resolve())
-        tags = {"mtclin.kind": "learning-curve", "mtclin.curve.corpus": corpus, "mtclin.init": pinned}
+        tags = {"mtclin.kind": "learning-curve", "mtclin.curve.corpus": corpus, "mtclin.init": ref.pinned}
         with start_parent_run(f"learning-curve-{corpus}", experiment, uri, tags, project) as parent:
             for start in ("encoder", "init"):
                 for fraction in fractions:
                     for seed in seeds:
                         config = replace(base, train_fraction=fraction, seed=seed,
-                                         init=pinned if start == "init" else "")
+                                         init=ref.pinned if start == "init" else "")
                         label = f"{start}-{100 * fraction:g}pct-seed{seed}"
                         train_one(keyed_run(project, config)[1], label, parent, experiment, uri, project,
                                   ref.path if start == "init" else None)
-            table = curve(parent, uri, corpus, pinned)
+            table = curve(parent, uri, corpus, ref.pinned)
     logger.info("learning curve of %s logged to MLflow run %s (curve/)", corpus, parent)
     create_markdown_artifact(key="learning-curve", markdown=table, description=f"Learning curve of {corpus}")
-    return {"parent_run_id": parent, "runs": 2 * len(fractions) * len(seeds), "init": pinned}
+    return {"parent_run_id": parent, "runs": 2 * len(fractions) * len(seeds), "init": ref.pinned}

@@ -15,8 +15,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from mtclin.corpora.registry import CORPORA
-from mtclin.train.config import TrainConfig
+from mtclin.flow_params import config_parameters
+from mtclin.train.config import TrainConfig, setting_choices
 
 
 # DVC holds a repo lock while reproducing: a concurrent run waits and retries rather than failing.
@@ -48,8 +48,9 @@ def validate(processed_dir: Path, corpora: list[str], results_dir: Path) -> dict
 
 
 @task(name="train", cache_policy=NO_CACHE)
-def train_model(config: TrainConfig, on_step, on_epoch):
-    """Train, selecting the epoch on the selection split; the selected model is scored on test once."""
+def train_model(config: TrainConfig, on_step, on_epoch, init_dir: Path | None = None):
+    """Train, selecting the epoch on the selection split; the selected model is scored on test once. ``init_dir``:
+    ``config.init`` fetched to a local directory."""
     from mtclin.tasks import primary_metric_for
     from mtclin.train.loop import train
 
@@ -61,7 +62,7 @@ def train_model(config: TrainConfig, on_step, on_epoch):
         logger.info("epoch %d (%s): %s", epoch, config.selection,
                     ", ".join(f"{t} {v:.3f}" for t, v in primary.items()))
 
-    result = train(config, on_step=on_step, on_epoch=on_epoch_logged, log=logger.info)
+    result = train(config, on_step=on_step, on_epoch=on_epoch_logged, log=logger.info, init_dir=init_dir)
     if result.resumed_from_step:
         logger.info("resumed from the checkpoint at step %d", result.resumed_from_step)
     logger.info("trained %d steps%s; selected epoch %d; test score %.4f", result.steps,
@@ -94,68 +95,55 @@ def _is_registration_error(state) -> bool:
     return False
 
 
+# set by the flow itself: where the data and the run directory are; no progress bar in a flow log
+FLOW_SET = ("processed_dir", "output_dir", "progress")
+
+
 @flow(name="train-multitask")
-def train_multitask(
-    corpora: list[str] = list(CORPORA),
-    schedule: str = "round_robin",
-    encoder: str = "minilm",
-    epochs: int = 3,
-    selection: str = "dev",
-    patience: int = 2,
-    learning_rate: float = 5e-5,
-    ner_batch_size: int = 25,
-    pair_batch_size: int = 40,
-    max_length: int = 128,
-    seed: int = 0,
-    temperature: float = 2.0,
-    limit_train: int = 0,
-    limit_eval: int = 0,
-    device: str = "auto",
-    checkpoint_every: int = 200,
-    ner_heads: dict[str, str] | None = None,
-    project_dir: str = ".",
-    experiment: str = "mt-clinical-bert",
-    model_name: str = "mt-clinical-bert",
-    register_model: bool = True,
-    fresh: bool = False,
-) -> dict[str, Any]:
+@config_parameters(TrainConfig, exclude=FLOW_SET, choices=setting_choices(),
+                   defaults={"checkpoint_every": 200})  # a flow run is resumed after a crash: lose <= 200 steps
+def train_multitask(project_dir: str = ".", experiment: str = "mt-clinical-bert", model_name: str = "mt-clinical-bert",
+                    register_model: bool = True, fresh: bool = False, **settings: Any) -> dict[str, Any]:
     """Train the multitask model on the chosen corpora and register it as a `candidate` version.
 
     ``selection``: ``dev`` (the best epoch on dev, at most ``epochs``, stopping after ``patience`` epochs without
     improvement; test scored once for it) or ``paper`` (the paper's protocol: train+dev, best epoch on test). A
     re-run with the same parameters and data resumes from its checkpoints (after a crash) instead of starting
-    over; ``fresh=True`` starts a new run directory regardless."""
+    over. Every other parameter is a training setting (``mtclin.train.config.TrainConfig``).
+
+    Args:
+        project_dir: the project (DVC repo, params.yaml, MLflow store); processed data and runs/ go there
+        experiment: the MLflow experiment of the run
+        model_name: the registered model a new version is added to (alias candidate)
+        register_model: register the selected model (false: only track the run)
+        fresh: a new run directory even when one for the same settings and data exists
+    """
     from mtclin.evaluate.report import metrics_markdown
     from mtclin.run_dirs import keyed_run
     from mtclin.tracking import store
+    from mtclin.tracking.fetch import fetched_init
     from mtclin.tracking.runs import start_training_run, version_tags
 
     logger = get_run_logger()
     project = Path(project_dir).resolve()
+    config = TrainConfig.from_dict(settings | {"processed_dir": str(project / "processed"), "progress": False})
+    corpora = list(config.corpora)
     preprocess(project, corpora)
-    processed = project / "processed"
-    config = TrainConfig(corpora=tuple(corpora), processed_dir=str(processed), encoder=encoder,
-                         schedule=schedule, epochs=epochs, selection=selection, patience=patience,
-                         learning_rate=learning_rate,
-                         ner_batch_size=ner_batch_size, pair_batch_size=pair_batch_size, max_length=max_length,
-                         seed=seed, temperature=temperature, limit_train=limit_train, limit_eval=limit_eval,
-                         device=device, checkpoint_every=checkpoint_every, ner_heads=dict(ner_heads or {}),
-                         progress=False)
-    key, config = keyed_run(project, config, fresh)
-    validate(processed, corpora, Path(config.output_dir) / "validation")
-
     uri = store.tracking_uri(project)
-    with start_training_run(config, experiment, uri, root=project) as run:
-        logger.info("MLflow run %s; run directory runs/%s", run.run_id, key)
-        result = train_model(config, run.on_step, run.on_epoch)
-        primary = run.finish(result)
-        if result.test is None:
-            raise RuntimeError(f"run {run.run_id} stopped before its first evaluated epoch: nothing to register")
-        version = None
-        if register_model:
-            version = register(run.run_id, result.model_dir, primary, model_name, uri,
-                               version_tags(config, project, {"mtclin.run_key": key}))
-    header = f"Registered version: {version} (alias candidate); selection {selection}" if version else ""
+    with fetched_init(config, uri) as (config, init_dir):
+        key, config = keyed_run(project, config, fresh)
+        validate(Path(config.processed_dir), corpora, Path(config.output_dir) / "validation")
+        with start_training_run(config, experiment, uri, root=project) as run:
+            logger.info("MLflow run %s; run directory runs/%s", run.run_id, key)
+            result = train_model(config, run.on_step, run.on_epoch, init_dir)
+            primary = run.finish(result)
+            if result.test is None:
+                raise RuntimeError(f"run {run.run_id} stopped before its first evaluated epoch: nothing to register")
+            version = None
+            if register_model:
+                version = register(run.run_id, result.model_dir, primary, model_name, uri,
+                                   version_tags(config, project, {"mtclin.run_key": key}))
+    header = f"Registered version: {version} (alias candidate); selection {config.selection}" if version else ""
     create_markdown_artifact(key="train-multitask-metrics", markdown=metrics_markdown(result.test, header),
                              description="Per-task test metrics of the selected model")
     return {"run_id": run.run_id, "version": version, "score": result.test["score"], "run_dir": config.output_dir,

@@ -218,11 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train the multitask model (or one task: single-task fine-tuning)")
     from mtclin.config_args import add_config_options
-    from mtclin.train.config import SELECTIONS, TrainConfig
-    from mtclin.train.schedules import SCHEDULES
+    from mtclin.train.config import TrainConfig, setting_choices
 
-    add_config_options(p, TrainConfig, choices={"schedule": sorted(SCHEDULES), "selection": list(SELECTIONS)},
-                       aliases={"output_dir": ["--output"]})
+    add_config_options(p, TrainConfig, choices=setting_choices(), aliases={"output_dir": ["--output"]})
     p.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
     p.set_defaults(func=_cmd_train)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from mtclin.tracking import store
 
@@ -19,6 +19,12 @@ class ModelRef:
     path: Path  # a local mtclin model directory (tasks.json inside)
     name: str | None = None  # registered model name and version, for a models:/ reference
     version: str | None = None
+
+    @property
+    def pinned(self) -> str:
+        """The reference as it stays true: a registry alias moves, so runs started from it are keyed and tagged by
+        the version it points at now (a directory by its absolute path)."""
+        return f"models:/{self.name}/{self.version}" if self.name else str(self.path.resolve())
 
 
 def parse_registry_ref(ref: str) -> tuple[str, str] | None:
@@ -59,3 +65,14 @@ def local_model(ref: str | Path, uri: str | None = None) -> Iterator[ModelRef]:
         if not (path / "tasks.json").is_file():
             raise FileNotFoundError(f"models:/{name}/{version.version} holds no mtclin model at {MODEL_IN_PYFUNC}")
         yield ModelRef(path, name, str(version.version))
+
+
+@contextmanager
+def fetched_init(config: Any, uri: str | None = None) -> Iterator[tuple[Any, Path | None]]:
+    """``(config, init_dir)`` for the block: the model a training config starts from (``config.init``) as a local
+    directory, and the config with ``init`` pinned (:attr:`ModelRef.pinned`); ``(config, None)`` without ``init``."""
+    if not config.init:
+        yield config, None
+        return
+    with local_model(config.init, uri) as ref:
+        yield replace(config, init=ref.pinned), ref.path

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from mtclin.corpora.registry import CORPORA
@@ -21,6 +21,13 @@ def selection_splits(selection: str) -> tuple[tuple[str, ...], str]:
     if selection not in SELECTIONS:
         raise ValueError(f"unknown selection {selection!r}; known: {', '.join(SELECTIONS)}")
     return SELECTIONS[selection]
+
+
+def setting_choices() -> dict[str, tuple[str, ...]]:
+    """The settings with a fixed set of values, and those values: the CLI's choices, the flows' enums."""
+    from mtclin.train.schedules import SCHEDULES
+
+    return {"schedule": SCHEDULES.names(), "selection": tuple(SELECTIONS)}
 
 
 def setting(default: Any = MISSING, help: str = "", *, factory: Any = MISSING) -> Any:
@@ -85,6 +92,13 @@ class TrainConfig:
 
     def max_length_for(self, task: str, kind: str) -> int:
         return self.max_lengths.get(task, self.max_length if kind in WINDOWED else self.pair_max_length)
+
+    def on_corpora(self, corpora: tuple[str, ...]) -> "TrainConfig":
+        """This config trained on ``corpora`` only (a single-task run of a grid): the per-task settings of other
+        tasks are dropped, since they change nothing in the run but would change its run key."""
+        per_task = {f.name: {t: v for t, v in getattr(self, f.name).items() if t in corpora}
+                    for f in fields(self) if isinstance(getattr(self, f.name), dict)}
+        return replace(self, corpora=tuple(corpora), **per_task)
 
     def __post_init__(self) -> None:
         from mtclin.tasks import NER_HEADS

@@ -47,6 +47,11 @@ def test_deployment_run_trains_registers_and_model_serves(stack, tiny):
     _, model_dir = tiny
     params = {"encoder": str(model_dir), "epochs": 1, "ner_batch_size": 8, "pair_batch_size": 8,
               "learning_rate": 0.001}
+    # the deployed schema holds the TrainConfig-derived parameters: a misspelt one is refused, named
+    typo = subprocess.run(["prefect", "deployment", "run", "train-multitask/local", "--params",
+                           json.dumps({"epoch": 1})], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    said = " ".join((typo.stdout + typo.stderr).split())  # unwrapped
+    assert typo.returncode != 0 and "not found on the deployment: 'epoch'" in said and "max_span_widths" in said
     run = subprocess.run(["prefect", "deployment", "run", "train-multitask/local", "--params", json.dumps(params),
                           "--watch", "--watch-timeout", "400"], cwd=root, env=env, capture_output=True, text=True,
                          timeout=480)

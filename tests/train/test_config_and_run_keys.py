@@ -10,15 +10,14 @@ import pytest
 from mtclin.config_args import add_config_options, config_from_options
 from mtclin.corpora.registry import CORPORA
 from mtclin.run_dirs import run_key
-from mtclin.train.config import SELECTIONS, TrainConfig, selection_splits
+from mtclin.train.config import SELECTIONS, TrainConfig, selection_splits, setting_choices
 from mtclin.train.loop import config_changes
 from mtclin.train.schedules import SCHEDULES
 
 
 def parse(*argv: str) -> TrainConfig:
     parser = argparse.ArgumentParser()
-    add_config_options(parser, TrainConfig, {"schedule": sorted(SCHEDULES), "selection": list(SELECTIONS)},
-                       {"output_dir": ["--output"]})
+    add_config_options(parser, TrainConfig, setting_choices(), {"output_dir": ["--output"]})
     return config_from_options(parser.parse_args(argv), TrainConfig, {"corpora": CORPORA})
 
 
@@ -34,6 +33,7 @@ def test_every_setting_is_an_option_with_its_type() -> None:
 
 
 def test_choices_come_from_the_registries_and_bad_values_are_refused(capsys) -> None:
+    assert setting_choices() == {"schedule": SCHEDULES.names(), "selection": tuple(SELECTIONS)}
     with pytest.raises(SystemExit):
         parse("--schedule", "zigzag")
     assert "round_robin" in capsys.readouterr().err
@@ -41,6 +41,15 @@ def test_choices_come_from_the_registries_and_bad_values_are_refused(capsys) -> 
         parse("--batch-size-for", "medrqe")
     with pytest.raises(ValueError, match="unknown selection 'best'"):
         selection_splits("best")
+
+
+def test_a_config_on_fewer_corpora_drops_the_other_tasks_settings() -> None:
+    config = TrainConfig(batch_sizes={"medrqe": 8, "mednli": 4}, ner_heads={"quaero-2014": "span"},
+                         max_span_widths={"quaero-2014": 12})
+    assert config.on_corpora(("medrqe",)) == replace(TrainConfig(corpora=("medrqe",)), batch_sizes={"medrqe": 8})
+    quaero = config.on_corpora(("quaero-2014",))
+    assert (quaero.ner_heads, quaero.max_span_widths, quaero.batch_sizes) == ({"quaero-2014": "span"},
+                                                                              {"quaero-2014": 12}, {})
 
 
 def test_run_key_ignores_defaults_and_reporting_but_not_results() -> None:
