@@ -4,7 +4,6 @@ the paper's Table 2 (test metrics of the selected models, mean ± sd over seeds,
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,6 +68,7 @@ def train_baselines(seeds: list[int] = [0, 1, 2, 3, 4],
     from mtclin.tracking import store
     from mtclin.tracking.fetch import fetched_init
     from mtclin.tracking.runs import start_parent_run
+    from mtclin.train.grids import baseline_grid
 
     logger = get_run_logger()
     project = Path(project_dir).resolve()
@@ -79,10 +79,7 @@ def train_baselines(seeds: list[int] = [0, 1, 2, 3, 4],
     validate(Path(base.processed_dir), corpora, project / "runs" / "baselines-validation")
     uri = store.tracking_uri(project)
     with fetched_init(base, uri) as (base, init_dir):
-        configs = [(f"{corpus}-seed{seed}", replace(base.on_corpora((corpus,)), seed=seed))
-                   for corpus in corpora for seed in seeds]
-        configs += [(f"{schedule}-seed{seed}", replace(base, schedule=schedule, seed=seed))
-                    for schedule in multitask_schedules for seed in multitask_seeds.get(schedule, seeds[:1])]
+        configs = baseline_grid(base, seeds, multitask_schedules, multitask_seeds)
         tags = {"mtclin.kind": "baselines", "mtclin.selection": base.selection}
         with start_parent_run(f"baselines-{base.selection}", experiment, uri, tags, project) as parent:
             for label, config in configs:

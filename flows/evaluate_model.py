@@ -39,7 +39,7 @@ def evaluate_model(model: str = "models:/mt-clinical-bert@production", corpus: s
                    experiment: str = "mt-clinical-bert") -> dict[str, Any]:
     """Evaluate ``model`` on ``split``: of the ``corpus`` release under ``data_dir`` (its head ``task_name``,
     default the corpus's), or of the project's processed data of ``corpus`` (default: every task of the model)."""
-    from mtclin.evaluate.report import metrics_markdown
+    from mtclin.evaluate.report import metrics_markdown, scalar_metrics
     from mtclin.model.io import load_meta
     from mtclin.run_dirs import processed_versions
     from mtclin.tracking import store
@@ -66,4 +66,4 @@ def evaluate_model(model: str = "models:/mt-clinical-bert@production", corpus: s
     create_markdown_artifact(key="evaluate-model", markdown=metrics_markdown(result, f"{model}, split {split}"),
                              description="Evaluation of an existing model")
     return {"run_id": run_id, "model_version": ref.version, "score": result["score"],
-            "metrics": {t: {k: v for k, v in m.items() if isinstance(v, float)} for t, m in result["metrics"].items()}}
+            "metrics": scalar_metrics(result["metrics"])}

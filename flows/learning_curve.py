@@ -8,7 +8,6 @@ curve (table + plot). Runs resume from their checkpoints, like the baselines gri
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +55,7 @@ def learning_curve(corpus: str, init: str = "models:/mt-clinical-bert@production
     from mtclin.tracking import store
     from mtclin.tracking.fetch import local_model
     from mtclin.tracking.runs import start_parent_run
+    from mtclin.train.grids import curve_grid
 
     logger = get_run_logger()
     project = Path(project_dir).resolve()
@@ -67,14 +67,9 @@ def learning_curve(corpus: str, init: str = "models:/mt-clinical-bert@production
     with local_model(init, uri) as ref:
         tags = {"mtclin.kind": "learning-curve", "mtclin.curve.corpus": corpus, "mtclin.init": ref.pinned}
         with start_parent_run(f"learning-curve-{corpus}", experiment, uri, tags, project) as parent:
-            for start in ("encoder", "init"):
-                for fraction in fractions:
-                    for seed in seeds:
-                        config = replace(base, train_fraction=fraction, seed=seed,
-                                         init=ref.pinned if start == "init" else "")
-                        label = f"{start}-{100 * fraction:g}pct-seed{seed}"
-                        train_one(keyed_run(project, config)[1], label, parent, experiment, uri, project,
-                                  ref.path if start == "init" else None)
+            for label, config in curve_grid(base, fractions, seeds, ref.pinned):
+                train_one(keyed_run(project, config)[1], label, parent, experiment, uri, project,
+                          ref.path if config.init else None)
             table = curve(parent, uri, corpus, ref.pinned)
     logger.info("learning curve of %s logged to MLflow run %s (curve/)", corpus, parent)
     create_markdown_artifact(key="learning-curve", markdown=table, description=f"Learning curve of {corpus}")

@@ -118,7 +118,7 @@ def train_multitask(project_dir: str = ".", experiment: str = "mt-clinical-bert"
         register_model: register the selected model (false: only track the run)
         fresh: a new run directory even when one for the same settings and data exists
     """
-    from mtclin.evaluate.report import metrics_markdown
+    from mtclin.evaluate.report import metrics_markdown, scalar_metrics
     from mtclin.run_dirs import keyed_run
     from mtclin.tracking import store
     from mtclin.tracking.fetch import fetched_init
@@ -148,8 +148,7 @@ def train_multitask(project_dir: str = ".", experiment: str = "mt-clinical-bert"
                              description="Per-task test metrics of the selected model")
     return {"run_id": run.run_id, "version": version, "score": result.test["score"], "run_dir": config.output_dir,
             "resumed_from_step": result.resumed_from_step, "steps": result.steps, "best_epoch": result.best_epoch,
-            "metrics": {t: {k: v for k, v in m.items() if isinstance(v, float)}
-                        for t, m in result.test["metrics"].items()}}
+            "metrics": scalar_metrics(result.test["metrics"])}
 
 
 if __name__ == "__main__":
