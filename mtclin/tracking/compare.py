@@ -1,4 +1,5 @@
-"""The paper's Table 2 from MLflow runs: per corpus, each multitask schedule against single-task fine-tuning.
+"""The paper's Table 2 from MLflow runs: per corpus (and per task derived from one: assertions, relations), each
+multitask schedule against single-task fine-tuning.
 
 Runs are told apart by their tags (set by :mod:`mtclin.tracking.runs`): ``mtclin.schedule`` (round_robin,
 loss_sum, ... or single_task), ``mtclin.corpora`` and ``mtclin.selection``. A value is a run's
@@ -21,7 +22,7 @@ from typing import Any, Iterable, Sequence
 
 from matplotlib.figure import Figure
 
-from mtclin.corpora.registry import CORPORA
+from mtclin.corpora.registry import CORPORA, DERIVED, source_of
 from mtclin.tasks import primary_metric_for
 from mtclin.tracking import store
 from mtclin.tracking.runs import CORPORA_TAG, PARENT_TAG, SCHEDULE_TAG, SELECTION_TAG, SINGLE_TASK
@@ -84,6 +85,17 @@ def selections(runs: Iterable[Any]) -> set[str]:
     return {r.data.tags.get(SELECTION_TAG, "dev") for r in runs if r.data.tags.get(SCHEDULE_TAG)}
 
 
+def row_order(tasks: Iterable[str]) -> list[str]:
+    """Table 2's rows for ``tasks``: corpora in the paper's order, other corpora by name, each corpus followed by
+    the tasks derived from it in declaration order (i2b2-2010, i2b2-2010-assertion, i2b2-2010-relations), also
+    where the corpus itself has no row; all from the declarations."""
+    tasks = set(tasks)
+    sources = sorted({source_of(t) for t in tasks},
+                     key=lambda c: (PAPER_ORDER.index(c), "") if c in PAPER_ORDER else (len(PAPER_ORDER), c))
+    derived = DERIVED.names()
+    return [t for c in sources for t in (c, *(d for d in derived if source_of(d) == c)) if t in tasks]
+
+
 def table2_rows(runs: Iterable[Any], schedules: Sequence[str] = MULTITASK) -> list[Row]:
     """Table 2 rows from MLflow Run objects (others than tagged training runs are ignored). Runs of different
     selections are never mixed: raises ValueError if they are (build one table per selection)."""
@@ -91,9 +103,8 @@ def table2_rows(runs: Iterable[Any], schedules: Sequence[str] = MULTITASK) -> li
     if len(selections(runs)) > 1:
         raise ValueError(f"runs of several selections ({', '.join(sorted(selections(runs)))}): one table each")
     corpora = {c for r in runs for c in r.data.tags[CORPORA_TAG].split(",")}
-    order = [c for c in PAPER_ORDER if c in corpora] + sorted(corpora - set(PAPER_ORDER))
     rows = []
-    for corpus in order:
+    for corpus in row_order(corpora):
         row = Row(corpus, primary_metric_for(corpus))
         for column in (*schedules, SINGLE_TASK):
             cell = Cell()

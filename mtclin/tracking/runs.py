@@ -7,8 +7,12 @@ test for ``selection: paper`` (param ``selection``, tag ``mtclin.selection``):
                                         nested_support (span heads also: threshold, max_span_width,
                                         recall_ceiling); the PHI task (i2b2-2014) also deid_precision,
                                         deid_recall, deid_f1 (+ counts) of what de-identification replaces;
-                                        entailment: accuracy, macro_f1; STS: pearson, spearman
-    <task>/per_type/<type>/<metric>     f1, precision, recall, support per entity type (NER)
+                                        entailment: accuracy, macro_f1; STS: pearson, spearman; assertion:
+                                        f1, precision, recall, accuracy, macro_f1; relation: f1, precision,
+                                        recall (on gold entities)
+    <task>/per_type/<type>/<metric>     f1, precision, recall, support per entity type (NER), relation type
+    <task>/per_class/<value>/<metric>   the same per assertion value
+    <task>/end_to_end/<metric>          relation: on the entities the source NER task predicts (+ per_type)
     <task>/train_loss                   mean training loss of the epoch
     score                               mean of the tasks' primary metrics (selects the best epoch)
     <task>/loss                         mean training loss of the last N optimisation steps (step = global step)
@@ -97,10 +101,12 @@ def task_metrics(task: str, metrics: Mapping[str, Any]) -> dict[str, float]:
     """One task's evaluation dict as flat metric names (lists such as the confusion matrix are left out)."""
     out = {}
     for name, value in metrics.items():
-        if name == "per_type":
+        if name in ("per_type", "per_class"):  # per entity / relation type; per assertion value
             for etype, scores in value.items():
-                out.update({metric_key(task, "per_type", etype, m): float(scores[m])
+                out.update({metric_key(task, name, etype, m): float(scores[m])
                             for m in ("f1", "precision", "recall", "support") if m in scores})
+        elif name == "end_to_end":  # relations between the predicted entities, beside those on gold entities
+            out.update(task_metrics(metric_key(task, name), value))
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             out[metric_key(task, name)] = float(value)
     return out

@@ -14,7 +14,9 @@ from typing import Any, Callable
 
 import torch
 import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 
+from mtclin.data import IGNORE_INDEX
 from mtclin.evaluate.run import evaluate_task, overall_score
 from mtclin.evaluate.saved import evaluate_saved_model
 from mtclin.model.io import ModelMeta, save_model
@@ -23,7 +25,7 @@ from mtclin.tasks import primary_metric_for
 from mtclin.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from mtclin.train.config import TrainConfig, selection_splits
 from mtclin.train.progress import ProgressReporter
-from mtclin.train.session import Session, seeded_share, set_up
+from mtclin.train.session import Session, StepForward, seeded_share, set_up
 
 __all__ = ["TrainResult", "optimisation_step", "seeded_share", "train"]
 
@@ -46,30 +48,42 @@ class TrainResult:
     selection: str = "dev"
 
 
-def _global_mean(value: torch.Tensor, world: int) -> float:
-    """A loss averaged over ranks, for logging (each rank only sees its share of the batch)."""
-    if world > 1:
-        value = value.clone()
-        dist.all_reduce(value)
-        value /= world
-    return value.item()
+def labelled(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """How many labels a batch's loss is the mean of: every head averages over its labels other than IGNORE_INDEX
+    (tokens, span candidates, entities, entity pairs; one per row for pair tasks)."""
+    return (batch["labels"] != IGNORE_INDEX).sum()
+
+
+def rank_weights(losses: list[torch.Tensor], counts: list[torch.Tensor], world: int
+                 ) -> tuple[torch.Tensor, list[float]]:
+    """Per task, the factor that turns this rank's mean loss into its share of the global batch's mean, and the
+    global mean losses (for logging). DDP averages gradients over ranks, so a rank's loss is weighted by
+    ``world * its labels / the global batch's labels``: ranks holding other numbers of tokens, entities or
+    candidate pairs (or none) then add up to the gradient of one process's mean over the whole batch."""
+    local = torch.stack([torch.stack([c.float(), loss.detach().float() * c]) for loss, c in zip(losses, counts)])
+    summed = local.clone()  # (tasks, 2): labels, loss x labels
+    dist.all_reduce(summed)
+    total = summed[:, 0].clamp(min=1)  # a global batch without labels (no candidate pair anywhere) has loss 0
+    return world * local[:, 0] / total, (summed[:, 1] / total).tolist()
 
 
 def optimisation_step(net: torch.nn.Module, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
                       scaler: torch.amp.GradScaler | None, batches: list[tuple[str, dict[str, torch.Tensor]]],
                       device_type: str, dtype: torch.dtype | None, grad_clip: float, world: int = 1
                       ) -> dict[str, float]:
-    """One step: forward each task's batch (``net`` may be the DDP wrapper of ``model``), sum the losses, one
-    backward, clip, update. Returns each task's loss (averaged over ranks)."""
+    """One step: forward each task's batch (``net``: :class:`StepForward` of ``model`` or its DDP wrapper; a bare
+    model is wrapped), sum the losses, one backward, clip, update. Returns each task's loss (under DDP: the mean
+    over the global batch)."""
     # forward backward update: one batch of each task of this step, losses summed
     optimizer.zero_grad(set_to_none=True)
-    losses: dict[str, float] = {}
-    total = None
-    for name, batch in batches:
-        with torch.autocast(device_type, dtype=dtype) if dtype else nullcontext():
-            loss = net(name, **batch)["loss"]
-        losses[name] = _global_mean(loss.detach(), world)
-        total = loss if total is None else total + loss
+    forward = net if isinstance(net, (StepForward, DistributedDataParallel)) else StepForward(net)
+    with torch.autocast(device_type, dtype=dtype) if dtype else nullcontext():
+        losses = forward(batches)
+    if world > 1:  # each rank holds a share of every batch: weigh it by its labels (rank_weights)
+        weights, logged = rank_weights(losses, [labelled(b) for _, b in batches], world)
+        total = sum(loss * w for loss, w in zip(losses, weights))
+    else:
+        total, logged = sum(losses[1:], losses[0]), [loss.item() for loss in losses]
     (scaler.scale(total) if scaler else total).backward()
     if scaler:
         scaler.unscale_(optimizer)
@@ -80,7 +94,7 @@ def optimisation_step(net: torch.nn.Module, model: torch.nn.Module, optimizer: t
         scaler.update()
     else:
         optimizer.step()
-    return losses
+    return {name: value for (name, _), value in zip(batches, logged)}
 
 
 def fresh_state() -> dict[str, Any]:

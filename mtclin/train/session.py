@@ -31,6 +31,19 @@ def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
+class StepForward(torch.nn.Module):
+    """The forward pass of one optimisation step: every batch of the step (one task's under round robin, every
+    task's under loss_sum) -> their losses, in ONE module call. DDP allows a single forward per backward (a second
+    one before it fails with "marked as ready twice"), and finds the heads the step left unused from it."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batches: Sequence[tuple[str, dict[str, torch.Tensor]]]) -> list[torch.Tensor]:
+        return [self.model(name, **batch)["loss"] for name, batch in batches]
+
+
 class TaskStream:
     """One task's batches, epoch after epoch: a task that runs out restarts with a fresh shuffle, so smaller tasks
     cycle while the largest defines the epoch (paper, Algorithm 1). State: (epoch, position)."""
@@ -136,7 +149,7 @@ class Session:
     device: torch.device
     tasks: list[TaskSpec]
     model: torch.nn.Module
-    net: torch.nn.Module  # the DDP wrapper of model, or model itself
+    net: torch.nn.Module  # StepForward(model), or its DDP wrapper
     tokenizer: Any
     train_data: dict[str, TaskData]
     select_data: dict[str, TaskData]
@@ -200,7 +213,8 @@ def set_up(config: TrainConfig, init_dir: Path | None = None) -> Session:
     dtype = amp_dtype(device, config.amp)
     scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
     # heads a step does not use get no gradient: DDP must be told (every rank skips the same heads)
-    net = DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
+    net = DistributedDataParallel(StepForward(model), find_unused_parameters=True) if world > 1 else \
+        StepForward(model)
     lengths = {t.name: config.max_length_for(t.name, t.kind) for t in tasks}
     if carried:  # carried tasks keep the lengths they were trained with
         init_meta = load_meta(init_dir)

@@ -1,5 +1,5 @@
 """Assertion and relation tasks through every serving path: save / load / Predictor, ``mtclin predict``, the
-pyfunc, and the refusals of the ONNX paths; their TaskSpec's tasks.json round trip."""
+pyfunc, a real ``mlflow models serve``, and the refusals of the ONNX paths; their TaskSpec's tasks.json round trip."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from mtclin.tracking import registry, store
 from mtclin.train.config import TrainConfig
 from mtclin.train.loop import train
 from tests.link_toys import i2b2_docs, n2c2_docs, write_linked_processed
+from tests.scratch import mlflow_models_serve
 from tests.tracking import sqlite_uri
 
 LINKED = ("i2b2-2010", "i2b2-2010-assertion", "i2b2-2010-relations", "n2c2-2018", "n2c2-2018-relations")
@@ -84,20 +85,67 @@ def test_onnx_paths_refuse_link_tasks(model_dir: Path, tmp_path: Path):
     assert not (tmp_path / "onnx").exists()
 
 
-def test_pyfunc_answers_with_assertions_and_relations(model_dir: Path, tmp_path: Path):
-    uri = sqlite_uri(tmp_path)
-    with store.using(uri):
-        # an experiment of its own: the default one's id may be another store's, cached by an earlier test
-        mlflow.set_experiment("link-test")
-        with mlflow.start_run() as run:
-            pass
-        # registered without ONNX artifacts (the export refuses link heads), verified on the torch backend
-        version = registry.log_and_register(run.info.run_id, model_dir, {}, name="linked", uri=uri)
-        model = mlflow.pyfunc.load_model(f"models:/linked/{version.version}")
+@pytest.fixture(scope="module")
+def registered(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """(tracking URI, its directory): ``model_dir`` registered as version 1 of ``linked``, alias candidate."""
+    tmp = tmp_path_factory.mktemp("linked-registry")
+    uri = sqlite_uri(tmp)
+    # a run of an experiment of its own: the default one's id may be another store's, cached by an earlier test
+    run = store.client(uri).create_run(store.ensure_experiment("link-test", uri))
+    # registered without ONNX artifacts (the export refuses link heads), verified on the torch backend
+    registry.log_and_register(run.info.run_id, model_dir, {"i2b2-2010-assertion": ("f1", 1.0)}, name="linked",
+                              uri=uri)
+    return uri, tmp
+
+
+def test_pyfunc_answers_with_assertions_and_relations(registered):
+    with store.using(registered[0]):
+        model = mlflow.pyfunc.load_model("models:/linked/1")
     rows = pd.DataFrame([{"id": "1", "text": i2b2_docs()[0].text, "a": None, "b": None}])
     [row] = model.predict(rows)
     assert [e.get("assertion") for e in row["entities"]["i2b2-2010"]] == ["absent", "present"]
     assert row["relations"]["i2b2-2010-relations"] == []
+
+
+def _gold(doc) -> tuple[set, set]:
+    """A note's gold (span, type, assertion) per entity and (type, arg1 span, arg2 span) per relation."""
+    span = {e.id: e.fragments[0] for e in doc.entities}
+    asserted = {a.entity: a.value for a in doc.assertions}
+    return ({(span[e.id], e.type, asserted.get(e.id)) for e in doc.entities},
+            {(r.type, span[r.arg1], span[r.arg2]) for r in doc.relations})
+
+
+def _answered(entities: list[dict], relations: list[dict]) -> tuple[set, set]:
+    """The same sets from an answer; every relation argument must be the id of one of the answer's entities."""
+    ids = [e["id"] for e in entities]
+    assert len(set(ids)) == len(ids), ids
+    span = {e["id"]: (e["start"], e["end"]) for e in entities}
+    assert all(r["arg1"] in span and r["arg2"] in span for r in relations), (ids, relations)
+    return ({(span[e["id"]], e["type"], e.get("assertion")) for e in entities},
+            {(r["type"], span[r["arg1"]], span[r["arg2"]]) for r in relations})
+
+
+@pytest.mark.slow
+def test_mlflow_models_serve_answers_assertions_and_relations(registered, model_dir: Path):
+    uri, tmp = registered
+    docs = {"i2b2-2010": i2b2_docs(), "n2c2-2018": n2c2_docs()}
+    rows = [{"id": d.id, "text": d.text} for corpus in docs.values() for d in corpus]
+    served = mlflow_models_serve("models:/linked@candidate", rows, tmp, MLFLOW_TRACKING_URI=uri)
+    # the very objects Predictor.predict gives for the same notes (after JSON, as the server sends them)
+    expected = json.loads(json.dumps(Predictor.load(model_dir, device="cpu").predict([r["text"] for r in rows])))
+    assert [a["id"] for a in served] == [r["id"] for r in rows]
+    for answer_, predicted in zip(served, expected):
+        assert set(answer_["entities"]) == {"i2b2-2010", "n2c2-2018"}
+        assert set(answer_["relations"]) == {"i2b2-2010-relations", "n2c2-2018-relations"}
+        assert {**answer_["entities"], **answer_["relations"]} == predicted
+    # and they are the notes' gold: each entity with its id and assertion, relations between returned ids
+    served = iter(served)
+    for corpus, corpus_docs in docs.items():
+        for doc in corpus_docs:
+            got = next(served)
+            assert _answered(got["entities"][corpus], got["relations"][f"{corpus}-relations"]) == _gold(doc), doc.id
+    asserted = [e for a in expected[:len(docs["i2b2-2010"])] for e in a["i2b2-2010"] if e["type"] == "problem"]
+    assert len(asserted) == 9 and all(0 < e["assertion_score"] <= 1 for e in asserted)
 
 
 def test_link_task_spec_round_trips_through_tasks_json(model_dir: Path):

@@ -108,3 +108,71 @@ def test_without_a_parent_every_finished_run_counts(experiment: tuple[str, str])
     rows = {r.corpus: r for r in compare.table2_rows(compare.search_training_runs(uri=uri))}
     assert sorted(rows["medrqe"].cells["single_task"].values) == [0.78, 0.801, 0.95]
     assert compare.search_training_runs(["no-such-experiment"], uri=uri) == []
+
+
+def test_derived_tasks_follow_their_source_corpus() -> None:
+    tasks = ["zz-own-corpus", "quaero-2014", "i2b2-2010-relations", "n2c2-2018-relations", "i2b2-2010",
+             "n2c2-2019", "i2b2-2010-assertion"]
+    expected = ["n2c2-2019", "n2c2-2018-relations", "i2b2-2010", "i2b2-2010-assertion", "i2b2-2010-relations",
+                "quaero-2014", "zz-own-corpus"]  # n2c2-2018's tasks at its place though it has no row itself
+    assert compare.row_order(tasks) == expected
+    assert compare.row_order(reversed(tasks)) == expected
+
+
+@pytest.fixture(scope="module")
+def linked_runs(tiny, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, dict[str, Any]]:
+    """Real tracked training runs (one epoch on the link toys): round robin over NER + assertion + relations,
+    and single-task runs of the assertion and one relation task; (uri, parent, {name: TrackedTraining})."""
+    from mtclin.tracking import runs
+    from tests.link_toys import write_linked_processed
+    from tests.tracking import toy_config
+
+    tmp = tmp_path_factory.mktemp("compare-linked")
+    uri, processed = sqlite_uri(tmp), write_linked_processed(tmp / "processed")
+    plan = {"multi": ("i2b2-2010", "i2b2-2010-assertion", "i2b2-2010-relations", "n2c2-2018-relations"),
+            "assertion": ("i2b2-2010-assertion",), "relations": ("n2c2-2018-relations",)}
+    done = {}
+    with runs.start_parent_run("baselines", uri=uri, root=tmp) as parent:
+        for name, corpora in plan.items():
+            config = toy_config(tmp, tiny[1], processed, corpora=corpora, output_dir=str(tmp / name), epochs=1,
+                                ner_batch_size=3, learning_rate=3e-3)
+            done[name] = runs.track_training(config, uri=uri, parent=parent, system_metrics=False, root=tmp)
+    return uri, parent, done
+
+
+@pytest.mark.slow
+def test_runs_with_link_tasks_give_their_rows(linked_runs) -> None:
+    uri, parent, done = linked_runs
+    rows = {r.corpus: r for r in compare.table2_rows(compare.search_training_runs(uri=uri, parent=parent))}
+    assert list(rows) == ["n2c2-2018-relations", "i2b2-2010", "i2b2-2010-assertion", "i2b2-2010-relations"]
+    assert {r.metric for r in rows.values()} == {"f1"}
+
+    def f1_of(name: str, task: str) -> float:
+        return pytest.approx(done[name].result.test["metrics"][task]["f1"])
+
+    for task, row in rows.items():
+        assert row.cells["round_robin"].values == [f1_of("multi", task)], task
+        assert row.cells["loss_sum"].values == []
+    assert rows["i2b2-2010-assertion"].cells["single_task"].values == [f1_of("assertion", "i2b2-2010-assertion")]
+    assert rows["n2c2-2018-relations"].cells["single_task"].values == [f1_of("relations", "n2c2-2018-relations")]
+    assert rows["i2b2-2010-relations"].delta is None and rows["i2b2-2010-assertion"].delta is not None
+    lines = compare.markdown(list(rows.values()), selection="dev").splitlines()
+    assert [line.split(" | ")[0] for line in lines[4:]] == [f"| {task}" for task in rows]
+    assert all(line.split(" | ")[1] == "f1" for line in lines[4:])
+
+
+@pytest.mark.slow
+def test_link_tasks_log_their_other_scores(linked_runs) -> None:
+    """Beside the primary metric: the assertion's accuracy and per value, the relations' end-to-end scores."""
+    uri, _, done = linked_runs
+    multi = done["multi"]
+    metrics = store.client(uri).get_run(multi.run_id).data.metrics
+    test = multi.result.test["metrics"]
+    assertion, relations = test["i2b2-2010-assertion"], test["i2b2-2010-relations"]
+    assert metrics["test/i2b2-2010-assertion/accuracy"] == pytest.approx(assertion["accuracy"])
+    for value, scores in assertion["per_class"].items():
+        assert metrics[f"test/i2b2-2010-assertion/per_class/{value}/f1"] == pytest.approx(scores["f1"])
+    assert assertion["per_class"]
+    assert metrics["test/i2b2-2010-relations/end_to_end/f1"] == pytest.approx(relations["end_to_end"]["f1"])
+    assert metrics["test/i2b2-2010-relations/end_to_end/recall"] == pytest.approx(relations["end_to_end"]["recall"])
+    assert "test/n2c2-2018-relations/end_to_end/f1" not in metrics  # its NER task was not trained in this run

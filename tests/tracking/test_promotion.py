@@ -7,9 +7,9 @@ import pytest
 
 from mtclin.tracking import store
 from mtclin.tracking.promotion import PREVIOUS, PromotionRefused, decide, promote
+from mtclin.tasks import primary_metric_for
 from mtclin.tracking.registry import CANDIDATE, PRODUCTION, metric_tags
 
-PRIMARY = {"i2b2-2010": "f1", "medrqe": "accuracy", "n2c2-2019": "pearson"}
 
 
 class Registry:
@@ -22,7 +22,7 @@ class Registry:
 
     def add(self, scores: dict[str, float], data: str | None = "md5-a", selection: str = "dev") -> str:
         """A version scored on processed data ``data`` (None: not recorded) under ``selection``."""
-        values = {task: (PRIMARY[task], value) for task, value in scores.items()}
+        values = {task: (primary_metric_for(task), value) for task, value in scores.items()}
         tags = metric_tags(values) | {"mtclin.selection": selection}
         if data is not None:
             tags |= {f"mtclin.data.{task}": data for task in scores}
@@ -139,3 +139,63 @@ def test_unrecorded_data_or_another_selection_is_not_compared(reg: Registry) -> 
         promote(reg.name, client=reg.client)
     reg.add({"medrqe": 0.90})
     assert promote(reg.name, client=reg.client).accepted
+
+
+LINKED = {"i2b2-2010": 0.80, "i2b2-2010-assertion": 0.90, "i2b2-2010-relations": 0.60, "n2c2-2018-relations": 0.70}
+
+
+def test_a_link_task_that_got_worse_refuses_the_candidate(reg: Registry) -> None:
+    v1 = reg.add(LINKED)
+    promote(reg.name, client=reg.client)
+    reg.add(LINKED | {"i2b2-2010": 0.85, "i2b2-2010-relations": 0.55})  # better NER, worse relations
+    with pytest.raises(PromotionRefused, match=r"regressions beyond 0\.01: i2b2-2010-relations -0\.0500") as refused:
+        promote(reg.name, client=reg.client)
+    decision = refused.value.decision
+    assert set(decision.regressed) == {"i2b2-2010-relations"} and reg.alias(PRODUCTION) == v1
+    assert decision.deltas == pytest.approx({"i2b2-2010": 0.05, "i2b2-2010-assertion": 0.0,
+                                             "i2b2-2010-relations": -0.05, "n2c2-2018-relations": 0.0})
+    tags = reg.tags(decision.version)
+    assert tags["promotion.delta.i2b2-2010-relations"] == "-0.050000" and tags["metric.i2b2-2010-relations.f1"]
+    # a candidate without the assertion task would stop serving assertions
+    reg.add({t: v for t, v in LINKED.items() if t != "i2b2-2010-assertion"} | {"i2b2-2010": 0.9})
+    with pytest.raises(PromotionRefused, match="i2b2-2010-assertion missing"):
+        promote(reg.name, client=reg.client)
+    v4 = reg.add(LINKED | {"i2b2-2010-assertion": 0.95})
+    assert promote(reg.name, client=reg.client).accepted and reg.alias(PRODUCTION) == v4
+    assert reg.alias(PREVIOUS) == v1
+
+
+def test_link_tasks_are_compared_on_their_source_corpus_data(reg: Registry, tmp_path: Path) -> None:
+    """The version tags a training run writes (runs.version_tags): a derived task carries its source corpus's
+    processed-data hashes, so two versions trained on the same `dvc repro` output compare on it."""
+    from mtclin.tracking import runs
+    from mtclin.train.config import TrainConfig
+
+    def lock(md5: str) -> None:
+        (tmp_path / "dvc.lock").write_text(
+            "schema: '2.0'\nstages:\n  preprocess@i2b2-2010:\n    cmd: mtclin preprocess i2b2-2010\n    outs:\n"
+            f"    - path: processed/i2b2-2010\n      hash: md5\n      md5: {md5}.dir\n")
+
+    def add(scores: dict[str, float]) -> str:
+        config = TrainConfig(corpora=tuple(scores))
+        tags = metric_tags({t: (primary_metric_for(t), v) for t, v in scores.items()}) | runs.version_tags(
+            config, tmp_path)
+        version = reg.client.create_model_version(reg.name, str(reg.tmp), tags=tags)
+        reg.client.set_registered_model_alias(reg.name, CANDIDATE, version.version)
+        return str(version.version)
+
+    lock("aaaa1111")
+    scores = {"i2b2-2010": 0.8, "i2b2-2010-assertion": 0.9, "i2b2-2010-relations": 0.6}
+    v1 = add(scores)
+    tags = reg.tags(v1)
+    assert tags["mtclin.data.i2b2-2010-assertion"] == tags["mtclin.data.i2b2-2010-relations"] == \
+        tags["mtclin.data.i2b2-2010"] == "aaaa1111.dir"
+    promote(reg.name, client=reg.client)
+    add(scores | {"i2b2-2010-assertion": 0.7})
+    with pytest.raises(PromotionRefused, match=r"i2b2-2010-assertion -0\.2000"):
+        promote(reg.name, client=reg.client)
+    lock("bbbb2222")  # preprocessed again: the link tasks' scores are no longer comparable either
+    add(scores | {"i2b2-2010-assertion": 0.95})
+    with pytest.raises(PromotionRefused, match="not comparable") as refused:
+        promote(reg.name, client=reg.client)
+    assert set(refused.value.decision.incomparable) == set(scores) and reg.alias(PRODUCTION) == v1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from safetensors.torch import load_file
 from mtclin.train.checkpoint import latest_checkpoint
 from mtclin.train.config import TrainConfig
 from mtclin.train.loop import train
+from tests.link_toys import write_linked_processed
 from tests.toy_tasks import TOY_CORPORA, write_toy_processed
 
 
@@ -69,6 +71,37 @@ def test_a_half_written_checkpoint_is_never_picked(toy_processed: Path, tiny, tm
     assert result.steps == 4
 
 
+def single_and_ddp(options: list[str], tmp_path: Path) -> tuple[Path, Path]:
+    """``mtclin train`` with ``options`` in one process (into tmp_path/one) and under ``torchrun`` in two CPU
+    processes (tmp_path/two)."""
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    single = subprocess.run([sys.executable, "-m", "mtclin.cli", "train", "--output", str(tmp_path / "one"),
+                             *options], capture_output=True, text=True, env=env)
+    assert single.returncode == 0, single.stderr[-3000:]
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
+    ddp = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "mtclin.cli", "train",
+                          "--output", str(tmp_path / "two"), *options], capture_output=True, text=True, env=env)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    return tmp_path / "one", tmp_path / "two"
+
+
+def assert_same_training(one: Path, two: Path, tasks: tuple[str, ...], initial: dict[str, torch.Tensor]) -> None:
+    """Same final weights and per-epoch training losses (the logged losses are global means); and training did
+    move the encoder."""
+    a, b = weights(one), weights(two)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=2e-4, rtol=1e-3), key
+    history = [json.loads((run / "metrics.json").read_text()) for run in (one, two)]
+    assert len(history[0]) == len(history[1]) > 0
+    for x, y in zip(*history):
+        assert set(x["train_loss"]) == set(y["train_loss"]) == set(tasks)
+        for task in tasks:
+            assert x["train_loss"][task] == pytest.approx(y["train_loss"][task], rel=1e-3), task
+    moved = [k for k in initial if not torch.equal(initial[k], a[f"encoder.{k}"])]
+    assert moved, "training did not change the encoder"
+
+
 @pytest.mark.slow
 def test_ddp_two_cpu_processes_match_single_process(toy_processed: Path, tiny, tmp_path: Path):
     _, model_dir = tiny
@@ -76,24 +109,29 @@ def test_ddp_two_cpu_processes_match_single_process(toy_processed: Path, tiny, t
     common = ["--corpora", ",".join(pairs), "--processed-dir", str(toy_processed), "--encoder", str(model_dir),
               "--epochs", "2", "--learning-rate", "1e-3", "--pair-batch-size", "4", "--dropout", "0",
               "--seed", "3", "--no-progress"]
-    env = os.environ | {"OMP_NUM_THREADS": "1"}
-    single = subprocess.run([sys.executable, "-m", "mtclin.cli", "train", "--output", str(tmp_path / "one"),
-                             *common], capture_output=True, text=True, env=env)
-    assert single.returncode == 0, single.stderr[-3000:]
-    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
-    ddp = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "mtclin.cli", "train",
-                          "--output", str(tmp_path / "two"), *common], capture_output=True, text=True, env=env)
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
-    one, two = weights(tmp_path / "one"), weights(tmp_path / "two")
-    for key in one:
-        assert torch.allclose(one[key], two[key], atol=2e-4, rtol=1e-3), key
-    # the logged losses are global means, so they agree too; and training did move the weights
-    import json
+    one, two = single_and_ddp(common, tmp_path)
+    assert_same_training(one, two, pairs, load_file(model_dir / "model.safetensors"))
 
-    history = [json.loads((tmp_path / run / "metrics.json").read_text()) for run in ("one", "two")]
-    for a, b in zip(*history):
-        for task in pairs:
-            assert a["train_loss"][task] == pytest.approx(b["train_loss"][task], rel=1e-3)
-    initial = load_file(model_dir / "model.safetensors")
-    moved = [k for k in initial if not torch.equal(initial[k], one[f"encoder.{k}"])]
-    assert moved, "training did not change the encoder"
+
+@pytest.mark.slow
+@pytest.mark.parametrize("schedule", ["round_robin", "loss_sum"])  # one task's batch a step; every task's
+def test_ddp_with_ner_assertion_and_relation_tasks_matches_single_process(schedule: str, tiny, tmp_path: Path):
+    """Link tasks under DDP: every rank's share of a batch holds another number of labelled tokens, entities
+    and candidate pairs (notes without any relation, a rank may get none), and under loss_sum one step forwards
+    every task's batch; the step still equals one process's step over the whole batch."""
+    _, model_dir = tiny
+    tasks = ("i2b2-2010", "i2b2-2010-assertion", "i2b2-2010-relations", "n2c2-2018-relations")
+    processed = write_linked_processed(tmp_path / "processed")
+    common = ["--corpora", ",".join(tasks), "--processed-dir", str(processed), "--encoder", str(model_dir),
+              "--epochs", "2", "--learning-rate", "3e-3", "--ner-batch-size", "3", "--dropout", "0",
+              "--seed", "5", "--schedule", schedule, "--no-progress"]
+    one, two = single_and_ddp(common, tmp_path)
+    assert_same_training(one, two, tasks, load_file(model_dir / "model.safetensors"))
+    # the link heads were trained too, not only carried along: they moved from their (seeded) start
+    start = train(TrainConfig(corpora=tasks, processed_dir=str(processed), output_dir=str(tmp_path / "zero"),
+                              encoder=str(model_dir), epochs=1, max_steps=1, learning_rate=0.0, dropout=0.0,
+                              seed=5, progress=False, device="cpu"))
+    assert start.steps == 1
+    before, after = weights(tmp_path / "zero"), weights(one)
+    for task in tasks[1:]:
+        assert any(not torch.equal(before[k], after[k]) for k in after if k.startswith(f"heads.{task}.")), task
