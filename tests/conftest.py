@@ -32,6 +32,24 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
 
 
 @pytest.fixture(scope="session")
+def linked_processed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Processed tables of the assertion / relation toy notes (tests/link_toys.py)."""
+    from tests.link_toys import write_linked_processed
+
+    return write_linked_processed(tmp_path_factory.mktemp("linked_processed"))
+
+
+@pytest.fixture(scope="session")
+def linked_trained(linked_processed: Path, tiny, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The TrainResult of the tiny BERT trained on every linked task until it memorises the notes: trained once,
+    shared by the link learning, prediction and serving tests."""
+    from mtclin.train.loop import train
+    from tests.link_toys import link_config
+
+    return train(link_config(linked_processed, tiny, tmp_path_factory.mktemp("linked_run")))
+
+
+@pytest.fixture(scope="session")
 def tokenizer(tiny: tuple[Any, Any]) -> Any:
     return tiny[0]
 

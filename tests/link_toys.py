@@ -11,6 +11,10 @@ import re
 from pathlib import Path
 
 from mtclin.corpora.types import Assertion, Document, Entity, Relation, sort_assertions, sort_entities, sort_relations
+from mtclin.train.config import TrainConfig
+
+# the source NER tasks and every task derived from them
+LINKED = ("i2b2-2010", "i2b2-2010-assertion", "i2b2-2010-relations", "n2c2-2018", "n2c2-2018-relations")
 
 I2B2_NOTES = [
     ("patient denies [chest pain|problem|absent] ; has [fever|problem|present] .", []),
@@ -68,3 +72,12 @@ def write_linked_processed(root: Path) -> Path:
     from tests.toy_tasks import write_tables
 
     return write_tables(root, {"i2b2-2010": i2b2_docs(), "n2c2-2018": n2c2_docs()})
+
+
+def link_config(processed: Path, tiny, out: Path, **overrides) -> TrainConfig:
+    """What memorises the notes: 30 epochs at a high rate, no dropout, no early stopping (the linked_trained
+    fixture of tests/conftest.py trains it once per session)."""
+    values = dict(corpora=LINKED, processed_dir=str(processed), output_dir=str(out), encoder=str(tiny[1]),
+                  epochs=30, learning_rate=3e-3, ner_batch_size=5, dropout=0.0, seed=0, progress=False, patience=0,
+                  device="cpu")
+    return TrainConfig(**(values | overrides))

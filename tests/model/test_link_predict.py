@@ -19,26 +19,13 @@ from mtclin.model.io import load_meta
 from mtclin.serving import answer
 from mtclin.tasks import TaskSpec
 from mtclin.tracking import registry, store
-from mtclin.train.config import TrainConfig
-from mtclin.train.loop import train
-from tests.link_toys import i2b2_docs, n2c2_docs, write_linked_processed
+from tests.link_toys import i2b2_docs, n2c2_docs
 from tests.scratch import mlflow_models_serve
 from tests.tracking import sqlite_uri
 
-LINKED = ("i2b2-2010", "i2b2-2010-assertion", "i2b2-2010-relations", "n2c2-2018", "n2c2-2018-relations")
-
-
-def _config(tmp: Path, tiny, processed: Path, **overrides) -> TrainConfig:
-    values = dict(corpora=LINKED, processed_dir=str(processed), output_dir=str(tmp / "run"), encoder=str(tiny[1]),
-                  epochs=30, learning_rate=3e-3, ner_batch_size=5, dropout=0.0, seed=0, progress=False, patience=0,
-                  device="cpu")
-    return TrainConfig(**(values | overrides))
-
-
 @pytest.fixture(scope="module")
-def model_dir(tiny, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("linked")
-    return train(_config(tmp, tiny, write_linked_processed(tmp / "processed"))).model_dir
+def model_dir(linked_trained) -> Path:
+    return linked_trained.model_dir
 
 
 def test_predictor_returns_ids_assertions_and_relations(model_dir: Path):

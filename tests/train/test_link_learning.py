@@ -12,26 +12,20 @@ from mtclin.model.io import load_meta
 from mtclin.train.config import TrainConfig
 from mtclin.train.loop import train
 from mtclin.train.schedules import SCHEDULES
-from tests.link_toys import write_linked_processed
-
-LINKED = ("i2b2-2010", "i2b2-2010-assertion", "i2b2-2010-relations", "n2c2-2018", "n2c2-2018-relations")
-
+from tests.link_toys import link_config
 
 @pytest.fixture(scope="module")
-def processed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_linked_processed(tmp_path_factory.mktemp("processed"))
+def processed(linked_processed: Path) -> Path:
+    return linked_processed
 
 
 def config(processed: Path, tiny, out: Path, **overrides) -> TrainConfig:
-    values = dict(corpora=LINKED, processed_dir=str(processed), output_dir=str(out), encoder=str(tiny[1]),
-                  epochs=30, learning_rate=3e-3, ner_batch_size=5, dropout=0.0, seed=0, progress=False, patience=0,
-                  device="cpu")
-    return TrainConfig(**(values | overrides))
+    return link_config(processed, tiny, out, **overrides)
 
 
 @pytest.fixture(scope="module")
-def trained(processed: Path, tiny, tmp_path_factory: pytest.TempPathFactory):
-    return train(config(processed, tiny, tmp_path_factory.mktemp("run")))
+def trained(linked_trained):
+    return linked_trained
 
 
 def test_assertion_and_relations_reach_1_on_gold_and_end_to_end(trained):
