@@ -116,6 +116,8 @@ def restore(s: Session, ckpt_dir: Path) -> dict[str, Any]:
                          "--no-resume (flows: fresh=True)")
     for name, position in state["streams"].items():
         s.streams[name].restore(position)
+    # decided again under this run's patience and epochs: a run stopped early continues when given more of either
+    state["stopped_early"] = patience_ran_out(state, s.config)
     return state
 
 
@@ -141,6 +143,13 @@ def checkpoint(s: Session, ckpt_dir: Path, state: dict[str, Any]) -> None:
         dist.barrier()
 
 
+def patience_ran_out(state: dict[str, Any], config: TrainConfig) -> bool:
+    """The last evaluated epoch is ``patience`` epochs past the best one, with epochs of the budget left."""
+    if not config.patience or state["best"] is None:
+        return False
+    return state["epoch"] - 1 - state["best"]["epoch"] >= config.patience and state["epoch"] < config.epochs
+
+
 def end_epoch(s: Session, state: dict[str, Any], on_epoch: EpochHook | None) -> None:
     """Evaluate on the selection split, keep the model if it is the best so far, decide on early stopping."""
     config, epoch = s.config, state["epoch"]
@@ -161,8 +170,7 @@ def end_epoch(s: Session, state: dict[str, Any], on_epoch: EpochHook | None) -> 
     if on_epoch is not None and s.rank == 0:
         on_epoch(epoch, metrics)
     state["epoch"], state["step_in_epoch"], state["losses"] = epoch + 1, 0, {}
-    state["stopped_early"] = bool(config.patience) and epoch - state["best"]["epoch"] >= config.patience \
-        and state["epoch"] < config.epochs
+    state["stopped_early"] = patience_ran_out(state, config)
     if s.rank == 0:
         (s.out_dir / "metrics.json").write_text(json.dumps(state["history"], indent=2) + "\n")
 

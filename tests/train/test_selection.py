@@ -40,6 +40,10 @@ def test_no_better_dev_score_for_patience_epochs_stops_training(toy_processed: P
     # re-running the finished run changes nothing
     again = train(config(toy_processed, tiny[1], tmp_path / "run", learning_rate=0.0, patience=2))
     assert again.history == result.history and again.test == result.test and again.stopped_early
+    # more patience (and epochs) continues the run from its checkpoint: the stop is decided again, not replayed
+    longer = train(config(toy_processed, tiny[1], tmp_path / "run", learning_rate=0.0, patience=3, epochs=6))
+    assert [h["epoch"] for h in longer.history] == [0, 1, 2, 3] and longer.stopped_early
+    assert longer.resumed_from_step == result.steps and longer.steps > result.steps and longer.best_epoch == 0
 
 
 def test_paper_protocol_trains_on_train_plus_dev_and_selects_on_test(toy_processed: Path, tiny, tmp_path: Path):
