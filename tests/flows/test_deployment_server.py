@@ -38,7 +38,8 @@ def stack(project_template: Path, tmp_path: Path):
         assert started.returncode == 0, started.stdout + started.stderr
         yield root, env
     finally:
-        subprocess.run(["bash", "deploy/stop.sh"], cwd=root, env=env, timeout=60)
+        # stop.sh bounds itself (per service a grace period, then SIGKILL); 60 s was too short on a loaded runner
+        subprocess.run(["bash", "deploy/stop.sh"], cwd=root, env=env, timeout=300)
 
 
 @pytest.mark.slow
