@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Sequence
 
 from bench.common import machine_info, main_guard
 from bench.pipeline import REPO
-from bench.real_data import RESULTS, SHARED, project_for
+from bench.real_data import RESULTS, SHARED, open_project
 
 CORPUS, INIT_CORPUS = "quaero-2014", "medrqe"
 
@@ -40,10 +39,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--corpora-dir", default=str(SHARED))
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
-    project = project_for(Path(args.project).resolve(), Path(args.corpora_dir))
-    os.environ["PREFECT_HOME"] = str(project / ".prefect")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # a busy machine starts slowly
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    project = open_project(Path(args.project).resolve(), Path(args.corpora_dir))
     from flows.learning_curve import learning_curve
     from flows.train_multitask import train_multitask
     from mtclin.tracking import store

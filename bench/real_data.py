@@ -45,6 +45,16 @@ def project_for(path: Path, corpora_dir: Path) -> Path:
     return make_project(path, 1.0, releases(corpora_dir))
 
 
+def open_project(path: Path, corpora_dir: Path) -> Path:
+    """``project_for`` made the process's project: its own Prefect home (the flows' ephemeral server) and its own
+    MLflow store (the project's, not one named in the environment)."""
+    project = project_for(path, corpora_dir)
+    os.environ["PREFECT_HOME"] = str(project / ".prefect")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # a busy machine starts slowly
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    return project
+
+
 def child_runs(uri: str, parent: str) -> list[dict[str, Any]]:
     """Every run of the grid: label, seed, steps, selected epoch, test metrics and wall time (MLflow's clock)."""
     from mtclin.tracking.compare import search_training_runs
@@ -78,10 +88,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     ls_seeds = [int(s) for s in args.loss_sum_seeds.split(",")] if args.loss_sum_seeds else []
-    project = project_for(Path(args.project).resolve(), Path(args.corpora_dir))
-    os.environ["PREFECT_HOME"] = str(project / ".prefect")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # a busy machine starts slowly
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    project = open_project(Path(args.project).resolve(), Path(args.corpora_dir))
     from flows.baselines import train_baselines
     from mtclin.tracking import store
     from mtclin.tracking.compare import markdown, table2_rows, search_training_runs
