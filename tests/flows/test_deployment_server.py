@@ -1,6 +1,7 @@
 """The stack as a user starts it (deploy/serve.sh): a real Prefect server, the process work pool and worker, the
 MLflow server; `prefect deployment run train-multitask/local` trains and registers; then
-`mlflow models serve` of the promoted model answers HTTP requests."""
+`mlflow models serve` of the promoted model answers HTTP requests; `make stop` (deploy/stop.sh) then ends every
+process of the stack, the flow runs' included (tests/stack_checks.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.scratch import free_port
+from tests.stack_checks import local_service_pids, stop_and_check
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,11 +45,12 @@ def stack(project_template: Path, tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_deployment_run_trains_registers_and_model_serves(stack, tiny):
+def test_deployment_run_trains_registers_serves_then_the_stack_stops(stack, tiny):
     root, env = stack
     _, model_dir = tiny
+    # a few examples per task: what is tested is the deployment, not the training
     params = {"encoder": str(model_dir), "epochs": 1, "ner_batch_size": 8, "pair_batch_size": 8,
-              "learning_rate": 0.001}
+              "learning_rate": 0.001, "limit_train": 32, "limit_eval": 16}
     # the deployed schema holds the TrainConfig-derived parameters: a misspelt one is refused, named
     typo = subprocess.run(["prefect", "deployment", "run", "train-multitask/local", "--params",
                            json.dumps({"epoch": 1})], cwd=root, env=env, capture_output=True, text=True, timeout=120)
@@ -95,3 +98,8 @@ def test_deployment_run_trains_registers_and_model_serves(stack, tiny):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+    # the stack stops: the services and everything the worker started for the two runs above, ports closed
+    pids = local_service_pids(root)
+    assert len(pids) >= 3, pids
+    stop_and_check(root, root / ".mtclin", env, pids, [int(env["PREFECT_PORT"]), int(env["MLFLOW_PORT"])])
