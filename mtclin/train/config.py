@@ -51,6 +51,8 @@ class TrainConfig:
     selection: str = setting("dev", "dev: best epoch on dev, test scored once | paper: train+dev, best epoch on test")
     patience: int = setting(2, "stop after this many epochs without a better selection score (0: never stop early)")
     learning_rate: float = setting(5e-5, "paper: constant 5e-5, no warm-up or decay")
+    head_learning_rate: float = setting(0.0, "the task heads' learning rate (0: learning_rate, the paper's); a "
+                                             "freshly initialised span head may learn faster with more")
     weight_decay: float = setting(0.0, "paper: none")
     ner_batch_size: int = setting(25, "paper: NER batches of 25 sequences")
     pair_batch_size: int = setting(40, "paper: STS/entailment batches of 40")

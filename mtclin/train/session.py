@@ -175,6 +175,16 @@ class Session:
                           epoch, self.config.temperature)
 
 
+def parameter_groups(model: torch.nn.Module, config: TrainConfig) -> list[dict]:
+    """The optimizer's parameter groups: one (every parameter at ``learning_rate``) unless ``head_learning_rate``
+    differs, then the encoder's at ``learning_rate`` and the heads' at ``head_learning_rate``. One group in the
+    default case keeps checkpoints made before the setting existed resumable (an optimizer state fixes its groups)."""
+    if not config.head_learning_rate or config.head_learning_rate == config.learning_rate:
+        return [{"params": list(model.parameters())}]
+    return [{"params": list(model.encoder.parameters())},
+            {"params": list(model.heads.parameters()), "lr": config.head_learning_rate}]
+
+
 def set_up(config: TrainConfig, init_dir: Path | None = None) -> Session:
     """Device, seeds, model, tokenizer, encoded data, batch streams, optimiser (and DDP when under torchrun).
     ``init_dir``: where ``config.init`` is on disk (needed for a models:/ reference, which only the tracking
@@ -209,7 +219,8 @@ def set_up(config: TrainConfig, init_dir: Path | None = None) -> Session:
         for i, (name, data) in enumerate(train_data.items())
     }
     # every parameter is trained, heads included (the paper's code left the heads out of the optimizer)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(parameter_groups(model, config), lr=config.learning_rate,
+                                  weight_decay=config.weight_decay)
     dtype = amp_dtype(device, config.amp)
     scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
     # heads a step does not use get no gradient: DDP must be told (every rank skips the same heads)
