@@ -84,6 +84,8 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--ner-head", default="bio", choices=["bio", "span"], help="quaero's NER head")
     parser.add_argument("--max-span-width", type=int, default=0,
                         help="span head: widest span in words (0: the narrowest covering 99 %% of train gold)")
+    parser.add_argument("--head-learning-rate", type=float, default=0.0,
+                        help="the task heads' learning rate (0: the encoder's); named in the result file when set")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -100,7 +102,7 @@ def run(argv: Sequence[str] | None = None) -> None:
                           selection=args.selection, patience=args.patience, limit_train=args.limit_train,
                           ner_heads={"quaero-2014": args.ner_head} if args.ner_head != "bio" else {},
                           max_span_widths={"quaero-2014": args.max_span_width} if args.max_span_width else {},
-                          project_dir=str(project))
+                          head_learning_rate=args.head_learning_rate, project_dir=str(project))
     wall = time.perf_counter() - started
     uri = store.tracking_uri(project)
     rows = table2_rows(search_training_runs(uri=uri, parent=out["parent_run_id"]))
@@ -113,6 +115,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     target = Path(args.out)
     target.mkdir(parents=True, exist_ok=True)
     name = f"real-{args.selection}" + ("" if args.ner_head == "bio" else f"-{args.ner_head}")
+    name += f"-hlr{args.head_learning_rate:g}" if args.head_learning_rate else ""
     (target / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
     (target / f"{name}.md").write_text(table)
     print(table)
