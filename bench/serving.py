@@ -367,7 +367,7 @@ def interleaved_worker(cfg: dict[str, Any]) -> dict[str, Any]:
                for s in SETUPS}
     calls = {s: (lambda p=p: p.predict(notes)) for s, p in runners.items()}
     pipes = peer_pipelines(cfg["paths"]["torch"], cfg["device"], cfg.get("dtype", "fp32"))
-    for size in cfg.get("pipeline_batch_sizes", [32]):
+    for size in cfg["pipeline_batch_sizes"]:
         calls[f"pipelines.b{size}"] = lambda size=size: [pipe(notes, batch_size=size) for pipe in pipes.values()]
     for call in calls.values():  # warm-up
         call()

@@ -59,9 +59,15 @@ def stop_and_check(root: Path, state: Path, env: dict[str, str], pids: set[int],
     assert not list(state.glob("*.pid"))
 
 
-def local_service_pids(root: Path) -> set[int]:
-    """The pids deploy/serve.sh recorded for the local stack's services (worker, MLflow, Prefect server)."""
-    script = (f". deploy/team/procs.sh; for s in prefect-worker mlflow-server prefect-server; do "
-              f"service_pids {root / '.mtclin'} $s; done")
-    listed = subprocess.run(["bash", "-c", script], cwd=root, capture_output=True, text=True, check=True).stdout
+def service_pids(root: Path, state: Path, service: str) -> set[int]:
+    """Every live process of a service, as deploy/team/procs.sh finds them (its group and marked descendants);
+    ``state``: the stack's state folder (the local stack's ``.mtclin``, the team's ``.mtclin/team``)."""
+    listed = subprocess.run(["bash", "-c", f". deploy/team/procs.sh; service_pids '{state}' {service}"], cwd=root,
+                            capture_output=True, text=True, check=True).stdout
     return {int(p) for p in listed.split()}
+
+
+def local_service_pids(root: Path) -> set[int]:
+    """The local stack's services (deploy/serve.sh): worker, MLflow, Prefect server."""
+    return set().union(*(service_pids(root, root / ".mtclin", s)
+                         for s in ("prefect-worker", "mlflow-server", "prefect-server")))

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from tests import stack_checks
 from tests.scratch import free_port, make_project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,9 +85,7 @@ class Stack:
 
     def service_pids(self, service: str) -> set[int]:
         """Every live process of a service, as deploy/team/procs.sh finds them (group and marked descendants)."""
-        out = subprocess.run(["bash", "-c", f". deploy/team/procs.sh; service_pids '{self.team_dir}' {service}"],
-                             cwd=self.root, capture_output=True, text=True, check=True).stdout
-        return {int(p) for p in out.split()}
+        return stack_checks.service_pids(self.root, self.team_dir, service)
 
     def client_env(self, user: str = "worker") -> dict[str, str]:
         """A client's environment, as on a worker machine (client.env), with MLflow user mtclin-<user>."""
