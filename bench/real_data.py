@@ -1,12 +1,15 @@
 """Table 2 on real data: the `train-baselines` flow on the official MedRQE and quaero releases, as a user runs it.
 
 The releases are taken from ``../shared/corpora`` (or ``--corpora-dir``) and copied into ``data/`` of a scratch
-project (``--project``, kept between invocations so the grid resumes from its checkpoints after a stop: a finished
-run is not trained again). Each selection is one flow run: single-task per corpus x seeds, round robin x seeds and
-loss summation x its seeds over {medrqe, quaero-2014}, every run stopping early on dev (patience, max epochs). The
-result per selection is ``bench/results/real-<selection>.json`` (Table 2 rows: test metric of the selected model,
-mean ± sd over seeds, runs and steps; every run with its seed, steps, selected epoch and wall time) and
-``real-<selection>.md``; docs/real-data.md discusses them.
+project (``--project``). The grid (single-task per corpus x seeds, round robin x seeds, loss summation x its
+seeds over {medrqe, quaero-2014}, every run stopping early on dev: patience, max epochs) is trained one cell at a
+time, each cell one `train-baselines` flow run that resumes from its checkpoints in the project after a stop. A
+finished cell writes its record at once (``bench/results/<grid>-runs/<cell>.json``, ``bench.real_grid``); the
+records are committed, so a later invocation, on this machine or a fresh one, trains only the cells without one.
+The table is built from every record at the same settings: ``bench/results/<grid>.json`` (Table 2 rows: test
+metric of the selected model, mean ± sd over seeds, runs and steps; every run with its seed, steps, selected
+epoch, training seconds and code; the cells still missing) and ``<grid>.md``; docs/real-data.md discusses them.
+``<grid>`` is ``real-<selection>`` plus what differs from the default grid (``bench.real_grid.grid_name``).
 
     python -m bench.real_data [--selection dev|paper] [--seeds 0,1,2] [--loss-sum-seeds 0] [--max-epochs 8]
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,6 +27,7 @@ from typing import Any, Sequence
 
 from bench.common import CannotMeasure, machine_info, main_guard
 from bench.pipeline import REPO, make_project
+from bench.real_grid import GRID_SETTINGS, GridCell, as_runs, grid_cells, grid_name, read_records, record_of, run_summary
 
 SHARED = REPO.parent / "shared" / "corpora"
 RELEASES = {"quaero-2014": "quaero", "medrqe": "medrqe"}  # our corpus -> its folder (cheapest runs first)
@@ -55,26 +60,44 @@ def open_project(path: Path, corpora_dir: Path) -> Path:
     return project
 
 
-def child_runs(uri: str, parent: str) -> list[dict[str, Any]]:
-    """Every run of the grid: label, seed, steps, selected epoch, test metrics and wall time (MLflow's clock)."""
-    from mtclin.tracking.compare import search_training_runs
+def provenance() -> dict[str, Any]:
+    """The code (commit, and whether the work tree had changes) and the machine a record was made with."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    return {"code": git("rev-parse", "--short", "HEAD") + ("+changes" if dirty else ""),
+            "machine": machine_info("cpu"), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
-    out = []
-    for run in search_training_runs(uri=uri, parent=parent):
-        tags, metrics = run.data.tags, run.data.metrics
-        out.append({"schedule": tags["mtclin.schedule"], "corpora": tags["mtclin.corpora"],
-                    "seed": int(tags["mtclin.seed"]), "steps": metrics.get("steps"),
-                    "best_epoch": metrics.get("best/epoch"), "stopped_early": tags.get("mtclin.stopped_early"),
-                    "wall_seconds": round((run.info.end_time - run.info.start_time) / 1000, 1),
-                    "test": {k[len("test/"):]: v for k, v in metrics.items()
-                             if k.startswith("test/") and "/per_type/" not in k}})
-    return sorted(out, key=lambda r: (r["schedule"], r["corpora"], r["seed"]))
+
+def train_cell(cell: GridCell, args: argparse.Namespace, project: Path) -> Any:
+    """The cell's `train-baselines` flow run (one child run; resumed from its checkpoints when it has some);
+    returns that child run."""
+    from flows.baselines import train_baselines
+    from mtclin.tracking import store
+    from mtclin.tracking.compare import search_training_runs
+    from mtclin.tracking.runs import SINGLE_TASK
+
+    single = cell.schedule == SINGLE_TASK
+    quaero = "quaero-2014" in cell.corpora
+    out = train_baselines(corpora=list(cell.corpora), seeds=[cell.seed] if single else [],
+                          multitask_schedules=[] if single else [cell.schedule],
+                          multitask_seeds={} if single else {cell.schedule: [cell.seed]},
+                          epochs=args.max_epochs, selection=args.selection, patience=args.patience,
+                          limit_train=args.limit_train,
+                          ner_heads={"quaero-2014": args.ner_head} if quaero and args.ner_head != "bio" else {},
+                          max_span_widths={"quaero-2014": args.max_span_width} if quaero and args.max_span_width
+                          else {}, head_learning_rate=args.head_learning_rate, project_dir=str(project))
+    (run,) = search_training_runs(uri=store.tracking_uri(project), parent=out["parent_run_id"])
+    return run
 
 
 def run(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--selection", choices=["dev", "paper"], default="dev")
     parser.add_argument("--seeds", default="0,1,2", help="single-task and round-robin seeds")
+    parser.add_argument("--single-task-seeds", default=None,
+                        help="the single-task runs' seeds (default: --seeds; empty: multitask runs only)")
     parser.add_argument("--loss-sum-seeds", default="0")
     parser.add_argument("--max-epochs", type=int, default=8)
     parser.add_argument("--patience", type=int, default=2)
@@ -86,39 +109,57 @@ def run(argv: Sequence[str] | None = None) -> None:
                         help="span head: widest span in words (0: the narrowest covering 99 %% of train gold)")
     parser.add_argument("--head-learning-rate", type=float, default=0.0,
                         help="the task heads' learning rate (0: the encoder's); named in the result file when set")
+    parser.add_argument("--table-only", action="store_true",
+                        help="train nothing: the table from the records there are")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
-    seeds = [int(s) for s in args.seeds.split(",")]
-    ls_seeds = [int(s) for s in args.loss_sum_seeds.split(",")] if args.loss_sum_seeds else []
-    project = open_project(Path(args.project).resolve(), Path(args.corpora_dir))
-    from flows.baselines import train_baselines
-    from mtclin.tracking import store
-    from mtclin.tracking.compare import markdown, table2_rows, search_training_runs
+    seeds = parse_seeds(args.seeds)
+    single_seeds = seeds if args.single_task_seeds is None else parse_seeds(args.single_task_seeds)
+    multitask = {"round_robin": seeds} | ({"loss_sum": parse_seeds(args.loss_sum_seeds)}
+                                          if args.loss_sum_seeds else {})
+    settings = vars(args)
+    name = grid_name(settings)
+    out = Path(args.out)
+    records_dir = out / f"{name}-runs"
+    done = {r["label"] for r in read_records(records_dir, settings)}
+    todo = [cell for cell in grid_cells(list(RELEASES), single_seeds, multitask) if cell.label not in done]
+    if todo and not args.table_only:
+        project = open_project(Path(args.project).resolve(), Path(args.corpora_dir))
+        records_dir.mkdir(parents=True, exist_ok=True)
+        for cell in todo:
+            print(f"# {cell.label}: training ({len(done)} cells recorded in {records_dir})", flush=True)
+            record = record_of(cell, train_cell(cell, args, project), settings, provenance())
+            write_json(records_dir / f"{cell.label}.json", record)  # at once: a stop later keeps this cell
+            done.add(cell.label)
+    records = read_records(records_dir, settings)
+    if not records:
+        raise CannotMeasure(f"no finished cell in {records_dir}: nothing to tabulate")
+    from mtclin.tracking.compare import markdown, table2_rows
 
-    started = time.perf_counter()
-    schedules = ["round_robin"] + (["loss_sum"] if ls_seeds else [])
-    out = train_baselines(corpora=list(RELEASES), seeds=seeds, multitask_schedules=schedules,
-                          multitask_seeds={"round_robin": seeds, "loss_sum": ls_seeds}, epochs=args.max_epochs,
-                          selection=args.selection, patience=args.patience, limit_train=args.limit_train,
-                          ner_heads={"quaero-2014": args.ner_head} if args.ner_head != "bio" else {},
-                          max_span_widths={"quaero-2014": args.max_span_width} if args.max_span_width else {},
-                          head_learning_rate=args.head_learning_rate, project_dir=str(project))
-    wall = time.perf_counter() - started
-    uri = store.tracking_uri(project)
-    rows = table2_rows(search_training_runs(uri=uri, parent=out["parent_run_id"]))
+    rows = table2_rows(as_runs(records))
     table = markdown(rows, selection=args.selection)
     command = "python -m bench.real_data " + " ".join(argv if argv is not None else sys.argv[1:])
+    missing = [c.label for c in grid_cells(list(RELEASES), single_seeds, multitask) if c.label not in done]
     payload = {"benchmark": "real-data", "selection": args.selection, "command": command.strip(),
-               "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine_info("cpu"),
-               "settings": vars(args), "flow_wall_seconds": round(wall, 1), "parent_run_id": out["parent_run_id"],
-               "rows": [r.to_json() for r in rows], "runs": child_runs(uri, out["parent_run_id"])}
-    target = Path(args.out)
-    target.mkdir(parents=True, exist_ok=True)
-    name = f"real-{args.selection}" + ("" if args.ner_head == "bio" else f"-{args.ner_head}")
-    name += f"-hlr{args.head_learning_rate:g}" if args.head_learning_rate else ""
-    (target / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
-    (target / f"{name}.md").write_text(table)
+               "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+               "settings": {k: settings[k] for k in GRID_SETTINGS}, "records": str(records_dir.name),
+               "missing_cells": missing, "rows": [r.to_json() for r in rows],
+               "runs": [run_summary(r) for r in records]}
+    write_json(out / f"{name}.json", payload)
+    (out / f"{name}.md").write_text(table)
     print(table)
+    if missing:
+        print(f"# not yet trained: {', '.join(missing)}", flush=True)
+
+
+def parse_seeds(text: str) -> list[int]:
+    return [int(s) for s in text.split(",") if s.strip()]
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")
+    os.replace(tmp, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

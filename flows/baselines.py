@@ -58,7 +58,7 @@ def train_baselines(seeds: list[int] = [0, 1, 2, 3, 4],
     (``mtclin.train.config.TrainConfig``) of every run; a single-task run takes the per-task ones of its corpus.
 
     Args:
-        seeds: the single-task runs' seeds, one run per corpus and seed
+        seeds: the single-task runs' seeds, one run per corpus and seed (none: only the multitask runs)
         multitask_schedules: one multitask run (on every corpus) per schedule ...
         multitask_seeds: ... and per seed listed here for it (default: the first of seeds)
         project_dir: the project (DVC repo, params.yaml, MLflow store); processed data and runs/ go there
@@ -73,7 +73,7 @@ def train_baselines(seeds: list[int] = [0, 1, 2, 3, 4],
     logger = get_run_logger()
     project = Path(project_dir).resolve()
     base = TrainConfig.from_dict(settings | {"processed_dir": str(project / "processed"), "progress": False,
-                                             "seed": seeds[0]})
+                                             "seed": (seeds or [0])[0]})
     corpora = list(base.corpora)
     preprocess(project, corpora)
     validate(Path(base.processed_dir), corpora, project / "runs" / "baselines-validation")

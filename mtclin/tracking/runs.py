@@ -215,7 +215,7 @@ class TrainingRun:
                 self.client.log_artifacts(self.run_id, str(Path(tmp) / "plots"), "plots")
         values = {f"best/{k}": v for k, v in epoch_metrics(best).items() if not k.endswith("/train_loss")}
         values |= {"best/epoch": float(result.best_epoch), "best/step": float(best.get("step", 0)),
-                   "steps": float(result.steps)}
+                   "steps": float(result.steps), "train_seconds": float(result.train_seconds)}
         if result.test is not None:
             values["test/score"] = float(result.test["score"])
             for task, kept in result.test.get("retention", {}).items():  # carried tasks, before/after

@@ -7,6 +7,7 @@ Run under ``torchrun --nproc_per_node N`` for data parallelism: every rank plans
 from __future__ import annotations
 
 import json
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,6 +47,7 @@ class TrainResult:
     test: dict[str, Any] | None = None  # {"metrics": {task: {...}}, "score"}: the selected model on test, once
     stopped_early: bool = False  # True when patience ended training before config.epochs
     selection: str = "dev"
+    train_seconds: float = 0.0  # wall time in the loop (training and per-epoch evaluation), summed over resumes
 
 
 def labelled(batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -99,7 +101,7 @@ def optimisation_step(net: torch.nn.Module, model: torch.nn.Module, optimizer: t
 
 def fresh_state() -> dict[str, Any]:
     return {"epoch": 0, "step_in_epoch": 0, "history": [], "best": None, "losses": {}, "step": 0,
-            "stopped_early": False, "test": None}
+            "stopped_early": False, "test": None, "train_seconds": 0.0}
 
 
 def restore(s: Session, ckpt_dir: Path) -> dict[str, Any]:
@@ -135,12 +137,22 @@ def config_changes(saved: dict[str, Any], config: TrainConfig) -> list[str]:
 
 
 def checkpoint(s: Session, ckpt_dir: Path, state: dict[str, Any]) -> None:
+    clock(state)
     if s.rank == 0:
+        saved = {k: v for k, v in state.items() if k != "_clock"}
         save_checkpoint(ckpt_dir, state["step"], s.model, s.optimizer, s.scaler,
-                        state | {"streams": {n: st.state() for n, st in s.streams.items()},
+                        saved | {"streams": {n: st.state() for n, st in s.streams.items()},
                                  "config": s.config.to_dict()}, keep=s.config.keep_checkpoints)
     if s.world > 1:
         dist.barrier()
+
+
+def clock(state: dict[str, Any]) -> None:
+    """Add the time since the last call (or the loop's start) to ``train_seconds``: a resumed run's total counts
+    every invocation's share, not only the last one's."""
+    now = time.perf_counter()
+    state["train_seconds"] = state.get("train_seconds", 0.0) + now - state.pop("_clock", now)
+    state["_clock"] = now
 
 
 def patience_ran_out(state: dict[str, Any], config: TrainConfig) -> bool:
@@ -219,6 +231,7 @@ def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochH
     s = set_up(config, init_dir)
     ckpt_dir = s.out_dir / "checkpoints"
     state = restore(s, ckpt_dir) if resume else fresh_state()
+    state["_clock"] = time.perf_counter()  # the loop's clock (see clock()); never saved
     start_step = state["step"]
     s.out_dir.mkdir(parents=True, exist_ok=True)
     if s.rank == 0:
@@ -285,6 +298,8 @@ def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochH
 
 
 def _result(s: Session, state: dict[str, Any], start_step: int, finished: bool) -> TrainResult:
+    clock(state)
     best = state["best"] or {"epoch": -1}
     return TrainResult(s.out_dir, s.out_dir / "model", state["history"], best["epoch"], state["step"], finished,
-                       start_step, state.get("test"), bool(state.get("stopped_early")), s.config.selection)
+                       start_step, state.get("test"), bool(state.get("stopped_early")), s.config.selection,
+                       state["train_seconds"])

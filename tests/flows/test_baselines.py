@@ -31,3 +31,13 @@ def test_baselines_flow_groups_runs_and_builds_table2(prefect_harness, project: 
     for corpus in corpora:
         assert corpus in table
     assert "round_robin" in table.replace(" ", "_").lower() or "round robin" in table.lower()
+    assert all(r.data.metrics["train_seconds"] > 0 for r in children)
+
+    # no single-task seeds: only the multitask run (here its finished checkpoint, so nothing is trained again)
+    again = train_baselines(corpora=corpora, seeds=[], multitask_schedules=["round_robin"],
+                            multitask_seeds={"round_robin": [0]}, encoder=str(model_dir), epochs=1,
+                            project_dir=str(project), learning_rate=1e-3)
+    assert again["runs"] == 1
+    (child,) = client.search_runs([client.get_experiment_by_name("mt-clinical-bert").experiment_id],
+                                  filter_string=f"tags.`mtclin.parent` = '{again['parent_run_id']}'")
+    assert child.data.tags["mtclin.schedule"] == "round_robin" and child.data.tags["mtclin.seed"] == "0"

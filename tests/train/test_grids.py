@@ -19,6 +19,12 @@ def test_baseline_grid_single_task_runs_keep_only_their_corpus_settings():
     assert grid["round_robin-seed0"].ner_heads == {"quaero-2014": "span"}
 
 
+def test_baseline_grid_without_single_task_seeds_is_the_multitask_runs_only():
+    base = TrainConfig(corpora=("quaero-2014", "medrqe"))
+    assert [label for label, _ in baseline_grid(base, [], ["round_robin"], {"round_robin": [2]})] == \
+        ["round_robin-seed2"]
+
+
 def test_curve_grid_starts_from_the_encoder_and_from_init():
     base = TrainConfig(corpora=("quaero-2014",))
     grid = curve_grid(base, [0.05, 1.0], [0], "models:/m/3")

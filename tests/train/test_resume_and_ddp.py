@@ -55,6 +55,10 @@ def test_k_steps_then_resume_k_equals_2k_uninterrupted(toy_processed: Path, tiny
     fresh = train(base_config(toy_processed, model_dir, tmp_path / "c", max_steps=1))
     assert any(not torch.equal(a[k], weights(tmp_path / "c")[k]) for k in a)
     assert fresh.history == [] and resumed.history == straight.history
+    # the loop's wall time is summed over the two invocations and saved with the state (its clock is not)
+    saved = json.loads((latest_checkpoint(tmp_path / "b" / "checkpoints") / "state.json").read_text())
+    assert "_clock" not in saved and saved["train_seconds"] == pytest.approx(resumed.train_seconds, abs=0.1)
+    assert 0 < first.train_seconds < resumed.train_seconds
 
 
 def test_a_half_written_checkpoint_is_never_picked(toy_processed: Path, tiny, tmp_path: Path):
