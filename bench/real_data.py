@@ -27,7 +27,8 @@ from typing import Any, Sequence
 
 from bench.common import CannotMeasure, machine_info, main_guard
 from bench.pipeline import REPO, make_project
-from bench.real_grid import GRID_SETTINGS, GridCell, as_runs, grid_cells, grid_name, read_records, record_of, run_summary
+from bench.real_grid import (GRID_SETTINGS, GridCell, as_runs, grid_cells, grid_name, read_records, record_of,
+                             run_summary)
 
 SHARED = REPO.parent / "shared" / "corpora"
 RELEASES = {"quaero-2014": "quaero", "medrqe": "medrqe"}  # our corpus -> its folder (cheapest runs first)

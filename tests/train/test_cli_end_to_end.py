@@ -31,6 +31,16 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mtclin.cli", *args], capture_output=True, text=True, env=env)
 
 
+def cli_here(capsys: pytest.CaptureFixture, *args: str) -> subprocess.CompletedProcess:
+    """``mtclin ARGS`` through the same entry point in this process (its imports paid once, not per call)."""
+    from mtclin.cli import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(["mtclin", *args], code, captured.out, captured.err)
+
+
 def check_run(out: Path, done: subprocess.CompletedProcess) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     history = json.loads((out / "metrics.json").read_text())
@@ -44,7 +54,8 @@ def check_run(out: Path, done: subprocess.CompletedProcess) -> None:
         assert f"{corpus}:" in done.stdout  # per-task metrics printed
 
 
-def test_train_all_eight_heads_then_predict_and_evaluate_on_the_releases(processed: Path, tiny, tmp_path: Path):
+def test_train_all_eight_heads_then_predict_and_evaluate_on_the_releases(processed: Path, tiny, tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture):
     _, model_dir = tiny
     out = tmp_path / "run"
     done = cli("train", "--corpora", "all", "--processed-dir", str(processed), "--encoder", str(model_dir),
@@ -55,23 +66,25 @@ def test_train_all_eight_heads_then_predict_and_evaluate_on_the_releases(process
     assert set(test["metrics"]) == set(CORPORA)
     # `mtclin evaluate` on the raw releases scores exactly what training scored on the processed test split
     data = processed.parent / "data"
+    model = str(out / "model")
     for corpus in ("i2b2-2010", "medrqe", "n2c2-2019"):
-        done = cli("evaluate", "--model", str(out / "model"), "--corpus", corpus, "--data", str(data / corpus),
-                   "--json")
+        done = cli_here(capsys, "evaluate", "--model", model, "--corpus", corpus, "--data", str(data / corpus),
+                        "--json")
         assert done.returncode == 0, done.stderr[-2000:]
         report = json.loads(done.stdout)
         assert report["split"] == "test" and report["problems"] == 0 and report["model_version"] is None
         assert report["metrics"][corpus] == test["metrics"][corpus]
     # dev of a release without one is the same carve-out preprocessing made
-    dev = json.loads(cli("evaluate", "--model", str(out / "model"), "--corpus", "medrqe", "--data",
-                         str(data / "medrqe"), "--split", "dev", "--json").stdout)
+    dev = json.loads(cli_here(capsys, "evaluate", "--model", model, "--corpus", "medrqe", "--data",
+                              str(data / "medrqe"), "--split", "dev", "--json").stdout)
     assert dev["examples"] == len(pl.read_parquet(processed / "medrqe" / "dev.parquet"))
-    human = cli("evaluate", "--model", str(out / "model"), "--corpus", "i2b2-2010", "--data", str(data / "i2b2-2010"))
+    human = cli_here(capsys, "evaluate", "--model", model, "--corpus", "i2b2-2010", "--data", str(data / "i2b2-2010"))
     assert "\ni2b2-2010: precision=" in human.stdout and "\n  problem: precision=" in human.stdout  # per type
-    wrong = cli("evaluate", "--model", str(out / "model"), "--corpus", "i2b2-2010", "--data", str(data / "i2b2-2010"),
-                "--task", "medrqe")
+    wrong = cli_here(capsys, "evaluate", "--model", model, "--corpus", "i2b2-2010", "--data", str(data / "i2b2-2010"),
+                     "--task", "medrqe")
     assert wrong.returncode == 2 and "task 'medrqe' is nli but corpus 'i2b2-2010' is ner" in wrong.stderr
-    missing = cli("evaluate", "--model", str(tmp_path), "--corpus", "medrqe", "--data", str(data / "medrqe"))
+    missing = cli_here(capsys, "evaluate", "--model", str(tmp_path), "--corpus", "medrqe", "--data",
+                       str(data / "medrqe"))
     assert missing.returncode == 2 and "not a saved mtclin model directory" in missing.stderr
     request = json.dumps({"text": "Patient given aspirin 81 mg for chest pain."})
     served = subprocess.run([sys.executable, "-m", "mtclin.cli", "predict", "--model", str(out / "model")],
