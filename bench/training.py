@@ -345,7 +345,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads per worker (default: torch's "
                         "choice, one per core); 1 is steadier on a machine others are using")
-    parser.add_argument("--out", default=None, help="result JSON (default bench/results/training-<device>.json)")
+    parser.add_argument("--out", default=None, help="result JSON (default bench/results/training-<device>.json; "
+                        "one --part: training-<part>-<device>.json)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -417,7 +418,9 @@ def run(argv: Sequence[str] | None = None) -> None:
         details["heads"] = runs
         figures += heads_figures(runs)
     settings["wall_s"] = time.perf_counter() - started
-    write_result("training", args.device, figures, settings, details, args.out)
+    # one part alone gets its own file: it must not replace the whole benchmark's results
+    write_result("training" if args.part == "all" else f"training-{args.part}", args.device, figures, settings,
+                 details, args.out)
     if not ok:
         raise CannotMeasure(f"dynamic padding and pad-to-512 losses differ by more than --tolerance "
                             f"{args.tolerance}: padding is not fully masked somewhere")
