@@ -85,7 +85,7 @@ def train_cell(cell: GridCell, args: argparse.Namespace, project: Path) -> Any:
                           multitask_schedules=[] if single else [cell.schedule],
                           multitask_seeds={} if single else {cell.schedule: [cell.seed]},
                           epochs=args.max_epochs, selection=args.selection, patience=args.patience,
-                          limit_train=args.limit_train,
+                          limit_train=args.limit_train, limit_eval=args.limit_eval, encoder=args.encoder,
                           ner_heads={"quaero-2014": args.ner_head} if quaero and args.ner_head != "bio" else {},
                           max_span_widths={"quaero-2014": args.max_span_width} if quaero and args.max_span_width
                           else {}, head_learning_rate=args.head_learning_rate, project_dir=str(project))
@@ -104,7 +104,10 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--patience", type=int, default=2)
     parser.add_argument("--project", default=str(REPO.parent / "mtclin-real-data"))
     parser.add_argument("--corpora-dir", default=str(SHARED))
-    parser.add_argument("--limit-train", type=int, default=0, help="smoke runs only: rows per task")
+    parser.add_argument("--limit-train", type=int, default=0, help="smoke runs only: train rows per task")
+    parser.add_argument("--limit-eval", type=int, default=0, help="smoke runs only: dev/test rows per task")
+    parser.add_argument("--encoder", default="minilm", help="HF model id or local path (default: the packaged "
+                        "MiniLM-L6); named in the result files when not the default")
     parser.add_argument("--ner-head", default="bio", choices=["bio", "span"], help="quaero's NER head")
     parser.add_argument("--max-span-width", type=int, default=0,
                         help="span head: widest span in words (0: the narrowest covering 99 %% of train gold)")

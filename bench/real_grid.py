@@ -22,7 +22,9 @@ from mtclin.tracking.runs import CORPORA_TAG, SCHEDULE_TAG, SEED_TAG, SELECTION_
 KEPT_TAGS = (SCHEDULE_TAG, CORPORA_TAG, SELECTION_TAG, SEED_TAG, "mtclin.stopped_early")
 # the settings that make cells comparable (one table per combination)
 GRID_SETTINGS = ("selection", "max_epochs", "patience", "ner_head", "max_span_width", "head_learning_rate",
-                 "limit_train")
+                 "limit_train", "encoder", "limit_eval")
+# settings added after records were first written: a record without one was made at this value
+LATER_SETTINGS = {"encoder": "minilm", "limit_eval": 0}
 
 
 @dataclass(frozen=True)
@@ -46,15 +48,18 @@ def grid_cells(corpora: Sequence[str], single_seeds: Sequence[int],
 
 
 def grid_name(settings: Mapping[str, Any]) -> str:
-    """``real-<selection>[-<head>][-hlr<rate>]``, with the epoch budget when it is not the grid's (8, patience 2)
-    and ``-limit<n>`` for smoke runs: the records' folder and the table's file name."""
+    """``real-<selection>[-<head>][-hlr<rate>]``, with the epoch budget when it is not the grid's (8, patience 2),
+    ``-limit<n>`` / ``-limiteval<n>`` for smoke runs and the encoder's last path part when it is not the packaged
+    MiniLM: the records' folder and the table's file name."""
     name = f"real-{settings['selection']}"
     name += "" if settings["ner_head"] == "bio" else f"-{settings['ner_head']}"
     name += f"-hlr{settings['head_learning_rate']:g}" if settings["head_learning_rate"] else ""
     if (settings["max_epochs"], settings["patience"]) != (8, 2):
         name += f"-e{settings['max_epochs']}p{settings['patience']}"
     name += f"-limit{settings['limit_train']}" if settings["limit_train"] else ""
-    return name
+    name += f"-limiteval{settings['limit_eval']}" if settings.get("limit_eval") else ""
+    encoder = settings.get("encoder", LATER_SETTINGS["encoder"])
+    return name + ("" if encoder == LATER_SETTINGS["encoder"] else f"-{Path(encoder).name}")
 
 
 def record_of(cell: GridCell, run: Any, settings: Mapping[str, Any], provenance: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,7 +79,7 @@ def read_records(folder: Path, settings: Mapping[str, Any]) -> list[dict[str, An
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             record = json.loads(path.read_text())
-            same = record["settings"] == wanted
+            same = LATER_SETTINGS | record["settings"] == wanted
             record["tags"], record["metrics"]  # noqa: B018 (required keys)
         except (ValueError, KeyError, TypeError) as err:
             raise ValueError(f"{path}: not a grid record ({type(err).__name__}: {err})") from None

@@ -17,7 +17,7 @@ from mtclin.tracking.compare import markdown, table2_rows
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 PASS_1 = ["--selection", "dev", "--seeds", "0", "--loss-sum-seeds", "", "--max-epochs", "3", "--patience", "1"]
 DEFAULTS = {"selection": "dev", "max_epochs": 8, "patience": 2, "ner_head": "bio", "max_span_width": 0,
-            "head_learning_rate": 0.0, "limit_train": 0}
+            "head_learning_rate": 0.0, "limit_train": 0, "encoder": "minilm", "limit_eval": 0}
 
 
 def test_cells_single_task_first_then_each_schedule_with_its_seeds():
@@ -34,6 +34,8 @@ def test_grid_names_say_what_differs_from_the_default_grid():
     assert grid_name(DEFAULTS | {"max_epochs": 3, "patience": 1}) == "real-dev-e3p1"
     assert grid_name(DEFAULTS | {"ner_head": "span", "head_learning_rate": 1e-3, "limit_train": 20}) == \
         "real-dev-span-hlr0.001-limit20"
+    assert grid_name(DEFAULTS | {"encoder": "/models/Bio_ClinicalBERT", "limit_eval": 8}) == \
+        "real-dev-limiteval8-Bio_ClinicalBERT"
 
 
 def fake_run(test_f1: float, seed: int) -> SimpleNamespace:
@@ -53,6 +55,10 @@ def test_a_record_keeps_the_table_tags_and_metrics_without_per_type_and_the_tabl
     for record in records:
         (tmp_path / f"{record['label']}.json").write_text(json.dumps(record))
     (tmp_path / "other.json").write_text(json.dumps(records[0] | {"settings": DEFAULTS | {"patience": 1}}))
+    (tmp_path / "bert.json").write_text(json.dumps(records[0] | {"settings": DEFAULTS | {"encoder": "bert-base"}}))
+    # a record from before the encoder and limit_eval settings was made at their defaults
+    older = {k: v for k, v in DEFAULTS.items() if k not in ("encoder", "limit_eval")}
+    (tmp_path / "quaero-2014-seed1.json").write_text(json.dumps(records[1] | {"settings": older}))
     kept = read_records(tmp_path, DEFAULTS)
     assert [r["label"] for r in kept] == ["quaero-2014-seed0", "quaero-2014-seed1"]  # not the other settings'
     (row,) = table2_rows(as_runs(kept))
