@@ -131,6 +131,8 @@ def run(argv: Sequence[str] | None = None) -> None:
         project = open_project(Path(args.project).resolve(), Path(args.corpora_dir))
         records_dir.mkdir(parents=True, exist_ok=True)
         for cell in todo:
+            if cell.label in {r["label"] for r in read_records(records_dir, settings)}:
+                continue  # recorded meanwhile by another invocation on the same results
             print(f"# {cell.label}: training ({len(done)} cells recorded in {records_dir})", flush=True)
             record = record_of(cell, train_cell(cell, args, project), settings, provenance())
             write_json(records_dir / f"{cell.label}.json", record)  # at once: a stop later keeps this cell
