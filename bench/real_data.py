@@ -125,18 +125,20 @@ def run(argv: Sequence[str] | None = None) -> None:
     name = grid_name(settings)
     out = Path(args.out)
     records_dir = out / f"{name}-runs"
-    done = {r["label"] for r in read_records(records_dir, settings)}
-    todo = [cell for cell in grid_cells(list(RELEASES), single_seeds, multitask) if cell.label not in done]
-    if todo and not args.table_only:
+
+    def recorded() -> set[str]:  # read again before each cell: another invocation may share these results
+        return {r["label"] for r in read_records(records_dir, settings)}
+
+    cells = grid_cells(list(RELEASES), single_seeds, multitask)
+    if not args.table_only and any(cell.label not in recorded() for cell in cells):
         project = open_project(Path(args.project).resolve(), Path(args.corpora_dir))
         records_dir.mkdir(parents=True, exist_ok=True)
-        for cell in todo:
-            if cell.label in {r["label"] for r in read_records(records_dir, settings)}:
-                continue  # recorded meanwhile by another invocation on the same results
+        for cell in cells:
+            if cell.label in (done := recorded()):
+                continue
             print(f"# {cell.label}: training ({len(done)} cells recorded in {records_dir})", flush=True)
             record = record_of(cell, train_cell(cell, args, project), settings, provenance())
             write_json(records_dir / f"{cell.label}.json", record)  # at once: a stop later keeps this cell
-            done.add(cell.label)
     records = read_records(records_dir, settings)
     if not records:
         raise CannotMeasure(f"no finished cell in {records_dir}: nothing to tabulate")
@@ -145,7 +147,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     rows = table2_rows(as_runs(records))
     table = markdown(rows, selection=args.selection)
     command = "python -m bench.real_data " + " ".join(argv if argv is not None else sys.argv[1:])
-    missing = [c.label for c in grid_cells(list(RELEASES), single_seeds, multitask) if c.label not in done]
+    missing = [c.label for c in cells if c.label not in {r["label"] for r in records}]
     payload = {"benchmark": "real-data", "selection": args.selection, "command": command.strip(),
                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                "settings": {k: settings[k] for k in GRID_SETTINGS}, "records": str(records_dir.name),
