@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from bench.common import CannotMeasure, machine_info, main_guard
+from bench.common import CannotMeasure, check_device, machine_info, main_guard
 from bench.pipeline import REPO, make_project
 from bench.real_grid import (GRID_SETTINGS, GridCell, as_runs, grid_cells, grid_name, read_records, record_of,
                              run_summary)
@@ -61,14 +61,15 @@ def open_project(path: Path, corpora_dir: Path) -> Path:
     return project
 
 
-def provenance() -> dict[str, Any]:
-    """The code (commit, and whether the work tree had changes) and the machine a record was made with."""
+def provenance(device: str) -> dict[str, Any]:
+    """The code (commit, and whether the work tree had changes) and the machine (its GPU on cuda) a record was
+    made with."""
     def git(*args: str) -> str:
         done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else ""
     dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
     return {"code": git("rev-parse", "--short", "HEAD") + ("+changes" if dirty else ""),
-            "machine": machine_info("cpu"), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            "machine": machine_info(device), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
 def train_cell(cell: GridCell, args: argparse.Namespace, project: Path) -> Any:
@@ -86,6 +87,7 @@ def train_cell(cell: GridCell, args: argparse.Namespace, project: Path) -> Any:
                           multitask_seeds={} if single else {cell.schedule: [cell.seed]},
                           epochs=args.max_epochs, selection=args.selection, patience=args.patience,
                           limit_train=args.limit_train, limit_eval=args.limit_eval, encoder=args.encoder,
+                          device=args.device,
                           ner_heads={"quaero-2014": args.ner_head} if quaero and args.ner_head != "bio" else {},
                           max_span_widths={"quaero-2014": args.max_span_width} if quaero and args.max_span_width
                           else {}, head_learning_rate=args.head_learning_rate, project_dir=str(project))
@@ -113,6 +115,8 @@ def run(argv: Sequence[str] | None = None) -> None:
                         help="span head: widest span in words (0: the narrowest covering 99 %% of train gold)")
     parser.add_argument("--head-learning-rate", type=float, default=0.0,
                         help="the task heads' learning rate (0: the encoder's); named in the result file when set")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                        help="where to train (cuda: bf16 autocast, its own result files)")
     parser.add_argument("--table-only", action="store_true",
                         help="train nothing: the table from the records there are")
     parser.add_argument("--out", default=str(RESULTS))
@@ -131,13 +135,14 @@ def run(argv: Sequence[str] | None = None) -> None:
 
     cells = grid_cells(list(RELEASES), single_seeds, multitask)
     if not args.table_only and any(cell.label not in recorded() for cell in cells):
+        check_device(args.device)
         project = open_project(Path(args.project).resolve(), Path(args.corpora_dir))
         records_dir.mkdir(parents=True, exist_ok=True)
         for cell in cells:
             if cell.label in (done := recorded()):
                 continue
             print(f"# {cell.label}: training ({len(done)} cells recorded in {records_dir})", flush=True)
-            record = record_of(cell, train_cell(cell, args, project), settings, provenance())
+            record = record_of(cell, train_cell(cell, args, project), settings, provenance(args.device))
             write_json(records_dir / f"{cell.label}.json", record)  # at once: a stop later keeps this cell
     records = read_records(records_dir, settings)
     if not records:

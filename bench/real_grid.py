@@ -22,9 +22,9 @@ from mtclin.tracking.runs import CORPORA_TAG, SCHEDULE_TAG, SEED_TAG, SELECTION_
 KEPT_TAGS = (SCHEDULE_TAG, CORPORA_TAG, SELECTION_TAG, SEED_TAG, "mtclin.stopped_early")
 # the settings that make cells comparable (one table per combination)
 GRID_SETTINGS = ("selection", "max_epochs", "patience", "ner_head", "max_span_width", "head_learning_rate",
-                 "limit_train", "encoder", "limit_eval")
+                 "limit_train", "encoder", "limit_eval", "device")
 # settings added after records were first written: a record without one was made at this value
-LATER_SETTINGS = {"encoder": "minilm", "limit_eval": 0}
+LATER_SETTINGS = {"encoder": "minilm", "limit_eval": 0, "device": "cpu"}
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,8 @@ def grid_cells(corpora: Sequence[str], single_seeds: Sequence[int],
 
 def grid_name(settings: Mapping[str, Any]) -> str:
     """``real-<selection>[-<head>][-hlr<rate>]``, with the epoch budget when it is not the grid's (8, patience 2),
-    ``-limit<n>`` / ``-limiteval<n>`` for smoke runs and the encoder's last path part when it is not the packaged
-    MiniLM: the records' folder and the table's file name."""
+    ``-limit<n>`` / ``-limiteval<n>`` for smoke runs, the encoder's last path part when it is not the packaged
+    MiniLM and ``-cuda`` on a GPU: the records' folder and the table's file name."""
     name = f"real-{settings['selection']}"
     name += "" if settings["ner_head"] == "bio" else f"-{settings['ner_head']}"
     name += f"-hlr{settings['head_learning_rate']:g}" if settings["head_learning_rate"] else ""
@@ -59,7 +59,9 @@ def grid_name(settings: Mapping[str, Any]) -> str:
     name += f"-limit{settings['limit_train']}" if settings["limit_train"] else ""
     name += f"-limiteval{settings['limit_eval']}" if settings.get("limit_eval") else ""
     encoder = settings.get("encoder", LATER_SETTINGS["encoder"])
-    return name + ("" if encoder == LATER_SETTINGS["encoder"] else f"-{Path(encoder).name}")
+    name += "" if encoder == LATER_SETTINGS["encoder"] else f"-{Path(encoder).name}"
+    device = settings.get("device", LATER_SETTINGS["device"])  # a GPU trains in bf16: its own table
+    return name + ("" if device == "cpu" else f"-{device.split(':')[0]}")
 
 
 def record_of(cell: GridCell, run: Any, settings: Mapping[str, Any], provenance: Mapping[str, Any]) -> dict[str, Any]:

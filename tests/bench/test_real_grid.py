@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import torch
 
 from bench import real_data
 from bench.real_grid import GridCell, as_runs, grid_cells, grid_name, read_records, record_of
@@ -17,7 +18,8 @@ from mtclin.tracking.compare import markdown, table2_rows
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 PASS_1 = ["--selection", "dev", "--seeds", "0", "--loss-sum-seeds", "", "--max-epochs", "3", "--patience", "1"]
 DEFAULTS = {"selection": "dev", "max_epochs": 8, "patience": 2, "ner_head": "bio", "max_span_width": 0,
-            "head_learning_rate": 0.0, "limit_train": 0, "encoder": "minilm", "limit_eval": 0}
+            "head_learning_rate": 0.0, "limit_train": 0, "encoder": "minilm", "limit_eval": 0,
+            "device": "cpu"}
 
 
 def test_cells_single_task_first_then_each_schedule_with_its_seeds():
@@ -36,6 +38,7 @@ def test_grid_names_say_what_differs_from_the_default_grid():
         "real-dev-span-hlr0.001-limit20"
     assert grid_name(DEFAULTS | {"encoder": "/models/Bio_ClinicalBERT", "limit_eval": 8}) == \
         "real-dev-limiteval8-Bio_ClinicalBERT"
+    assert grid_name(DEFAULTS | {"selection": "paper", "device": "cuda"}) == "real-paper-cuda"
 
 
 def fake_run(test_f1: float, seed: int) -> SimpleNamespace:
@@ -56,8 +59,8 @@ def test_a_record_keeps_the_table_tags_and_metrics_without_per_type_and_the_tabl
         (tmp_path / f"{record['label']}.json").write_text(json.dumps(record))
     (tmp_path / "other.json").write_text(json.dumps(records[0] | {"settings": DEFAULTS | {"patience": 1}}))
     (tmp_path / "bert.json").write_text(json.dumps(records[0] | {"settings": DEFAULTS | {"encoder": "bert-base"}}))
-    # a record from before the encoder and limit_eval settings was made at their defaults
-    older = {k: v for k, v in DEFAULTS.items() if k not in ("encoder", "limit_eval")}
+    # a record from before the encoder, limit_eval and device settings was made at their defaults
+    older = {k: v for k, v in DEFAULTS.items() if k not in ("encoder", "limit_eval", "device")}
     (tmp_path / "quaero-2014-seed1.json").write_text(json.dumps(records[1] | {"settings": older}))
     kept = read_records(tmp_path, DEFAULTS)
     assert [r["label"] for r in kept] == ["quaero-2014-seed0", "quaero-2014-seed1"]  # not the other settings'
@@ -75,7 +78,8 @@ def test_a_file_that_is_not_a_record_is_named(tmp_path: Path):
         read_records(tmp_path, DEFAULTS)
 
 
-def test_recorded_cells_are_not_trained_again_and_the_table_is_the_committed_one(tmp_path: Path):
+def test_recorded_cells_are_not_trained_again_and_the_table_is_the_committed_one(tmp_path: Path,
+                                                                               capsys: pytest.CaptureFixture):
     """Pass 1's committed records: with every cell recorded, nothing is trained (no release, no project needed)
     and the table rebuilt from them is the committed table."""
     shutil.copytree(RESULTS / "real-dev-e3p1-runs", tmp_path / "real-dev-e3p1-runs")
@@ -88,5 +92,9 @@ def test_recorded_cells_are_not_trained_again_and_the_table_is_the_committed_one
     assert table["missing_cells"] == [] and len(table["runs"]) == 3
 
     # one more seed asked for: its cells are missing, so the releases are needed, and their absence is said
-    assert real_data.main(PASS_1[:2] + ["--seeds", "0,1"] + PASS_1[4:] + args[len(PASS_1):]) == 2
+    more = PASS_1[:2] + ["--seeds", "0,1"] + PASS_1[4:] + args[len(PASS_1):]
+    assert real_data.main(more) == 2
     assert not (tmp_path / "absent-project").exists()
+    if not torch.cuda.is_available():  # and a GPU that is not there is said before anything starts
+        assert real_data.main(more + ["--device", "cuda"]) == 2
+        assert "torch sees no CUDA device" in capsys.readouterr().err
