@@ -18,6 +18,7 @@ from mtclin.train.checkpoint import latest_checkpoint
 from mtclin.train.config import TrainConfig
 from mtclin.train.loop import train
 from tests.link_toys import write_linked_processed
+from tests.span_toys import write_nested_processed
 from tests.toy_tasks import TOY_CORPORA, write_toy_processed
 
 
@@ -139,3 +140,17 @@ def test_ddp_with_ner_assertion_and_relation_tasks_matches_single_process(schedu
     before, after = weights(tmp_path / "zero"), weights(one)
     for task in tasks[1:]:
         assert any(not torch.equal(before[k], after[k]) for k in after if k.startswith(f"heads.{task}.")), task
+
+
+@pytest.mark.slow
+def test_ddp_with_a_span_head_matches_single_process(tiny, tmp_path: Path):
+    """The span head under DDP: each rank's share of a batch holds another number of candidate spans (its loss is
+    a mean over them), and the step still equals one process's step over the whole batch."""
+    _, model_dir = tiny
+    processed = write_nested_processed(tmp_path / "processed")
+    common = ["--corpora", "quaero-2014", "--processed-dir", str(processed), "--encoder", str(model_dir),
+              "--epochs", "2", "--learning-rate", "3e-3", "--ner-batch-size", "3", "--dropout", "0", "--seed", "5",
+              "--ner-head-for", "quaero-2014=span", "--max-span-width-for", "quaero-2014=4", "--no-progress"]
+    one, two = single_and_ddp(common, tmp_path)
+    assert json.loads((one / "model" / "tasks.json").read_text())["tasks"][0]["head"] == "span"
+    assert_same_training(one, two, ("quaero-2014",), load_file(model_dir / "model.safetensors"))
