@@ -1,7 +1,7 @@
 """What the assertion and relation heads cost: notes/s with and without them (same notes, same model), and the
 training step time of each task.
 
-    python -m bench.links [--device cpu|cuda] [--notes N] [--steps N] [--quick]
+    python -m bench.links [--device cpu|cuda] [--notes N] [--steps N] [--repeats N] [--quick]
 
 Inference: MiniLM with the i2b2-2010 and n2c2-2018 NER tasks, with and without i2b2-2010-assertion,
 i2b2-2010-relations and n2c2-2018-relations (random heads, NER "O" biased as in bench.inference so that a
@@ -59,27 +59,35 @@ def build(processed: Path, device: str):
     return model.to(device), tokenizer, specs, config
 
 
-def inference(model, tokenizer, specs, notes: list[str], device: str, batch_size: int) -> dict[str, Any]:
+def inference(model, tokenizer, specs, notes: list[str], device: str, batch_size: int, repeats: int = 3
+              ) -> dict[str, Any]:
+    """Notes/s without and with the link heads, timed interleaved (without, with, without, ...; ``repeats``
+    rounds) so that a change of the machine's load during the run falls on both alike; the medians are read."""
     import torch
 
     from mtclin.inference import Predictor
     from mtclin.model.io import ModelMeta
 
-    out: dict[str, Any] = {}
-    ner_outputs = {}
-    for name, tasks in (("without", specs[:len(NER)]), ("with", specs)):
-        predictor = Predictor(model.eval(), tokenizer, ModelMeta(tuple(tasks)), torch.device(device), batch_size)
+    predictors = {name: Predictor(model.eval(), tokenizer, ModelMeta(tuple(tasks)), torch.device(device), batch_size)
+                  for name, tasks in (("without", specs[:len(NER)]), ("with", specs))}
+    seconds: dict[str, list[float]] = {name: [] for name in predictors}
+    ner_outputs, got = {}, {}
+    for predictor in predictors.values():
         predictor.predict(notes[:4])  # warm-up
-        t0 = now(device)
-        got = predictor.predict(notes)
-        seconds = now(device) - t0
-        ner_outputs[name] = [{t: [(e["start"], e["end"], e["type"]) for e in r[t]] for t in NER} for r in got]
-        out[name] = {"seconds": seconds, "notes_per_s": len(notes) / seconds}
-        if name == "with":
-            out["entities_per_note"] = statistics.fmean(sum(len(r[t]) for t in NER) for r in got)
-            out["relations_per_note"] = statistics.fmean(len(r[t]) for r in got for t in LINKS[1:]) * 2
+    for _ in range(repeats):
+        for name, predictor in predictors.items():
+            t0 = now(device)
+            got[name] = predictor.predict(notes)
+            seconds[name].append(now(device) - t0)
+            ner_outputs[name] = [{t: [(e["start"], e["end"], e["type"]) for e in r[t]] for t in NER}
+                                 for r in got[name]]
+    out: dict[str, Any] = {name: {"seconds": times, "notes_per_s": len(notes) / statistics.median(times)}
+                           for name, times in seconds.items()}
+    out["entities_per_note"] = statistics.fmean(sum(len(r[t]) for t in NER) for r in got["with"])
+    out["relations_per_note"] = statistics.fmean(len(r[t]) for r in got["with"] for t in LINKS[1:]) * 2
     out["ner_outputs_identical"] = ner_outputs["with"] == ner_outputs["without"]
     out["slowdown"] = out["without"]["notes_per_s"] / out["with"]["notes_per_s"]
+    out["slowdown_per_round"] = [w / wo for w, wo in zip(seconds["with"], seconds["without"])]
     return out
 
 
@@ -117,11 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notes", type=int, default=200)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds of without / with link heads")
     parser.add_argument("--quick", action="store_true", help="20 notes, 3 steps: a check that it runs")
     parser.add_argument("--out", default="", help="the result JSON (default bench/results/links-<device>.json)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.notes, args.steps = 20, 3
+        args.notes, args.steps, args.repeats = 20, 3, 1
     check_device(args.device)
     import torch
 
@@ -130,9 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mtclin-bench-links-") as tmp:
         processed = processed_samples(Path(tmp))
         model, tokenizer, specs, config = build(processed, args.device)
-        result = {"device": args.device, "notes": args.notes, "batch_size": args.batch_size,
+        result = {"device": args.device, "notes": args.notes, "batch_size": args.batch_size, "repeats": args.repeats,
                   "threads": torch.get_num_threads(),
-                  "inference": inference(model, tokenizer, specs, notes, args.device, args.batch_size),
+                  "inference": inference(model, tokenizer, specs, notes, args.device, args.batch_size,
+                                         args.repeats),
                   "training_step_ms": training(model, tokenizer, specs, config, processed, args.device, args.steps)}
     result = {"benchmark": "links", "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "machine": machine_info(args.device), "quick": args.quick} | result
