@@ -27,8 +27,8 @@ from typing import Any, Sequence
 
 from bench.common import CannotMeasure, check_device, machine_info, main_guard
 from bench.pipeline import REPO, make_project
-from bench.real_grid import (GRID_SETTINGS, GridCell, as_runs, grid_cells, grid_name, read_records, record_of,
-                             run_summary)
+from bench.real_grid import (GRID_SETTINGS, GridCell, as_runs, grid_cells, grid_name, paper_comparison,
+                             read_records, record_of, run_summary)
 
 SHARED = REPO.parent / "shared" / "corpora"
 RELEASES = {"quaero-2014": "quaero", "medrqe": "medrqe"}  # our corpus -> its folder (cheapest runs first)
@@ -151,6 +151,8 @@ def run(argv: Sequence[str] | None = None) -> None:
 
     rows = table2_rows(as_runs(records))
     table = markdown(rows, selection=args.selection)
+    table += "\nAgainst the paper (BERT-base; its single-task column is the best of 5 seeds, every column's epoch " \
+             "chosen on test):\n\n" + paper_comparison(rows, records)
     command = "python -m bench.real_data " + " ".join(argv if argv is not None else sys.argv[1:])
     missing = [c.label for c in cells if c.label not in {r["label"] for r in records}]
     payload = {"benchmark": "real-data", "selection": args.selection, "command": command.strip(),

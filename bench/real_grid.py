@@ -104,3 +104,35 @@ def run_summary(record: Mapping[str, Any]) -> dict[str, Any]:
             "stopped_early": record["tags"].get("mtclin.stopped_early"),
             "train_seconds": metrics.get("train_seconds"), "code": record.get("code"),
             "test": {k[len("test/"):]: v for k, v in metrics.items() if k.startswith("test/")}}
+
+
+# the paper's Table 2 for the two public corpora (PAPER.md; BERT-base, best of 5 seeds single-task, best epoch on
+# test): MT round robin, MTL loss sum, optimized single-task, in points
+PAPER_TABLE2 = {"medrqe": {"round_robin": 76.5, "loss_sum": 77.5, SINGLE_TASK: 80.1},
+                "quaero-2014": {"round_robin": 49.1, "loss_sum": 52.2, SINGLE_TASK: 55.5}}
+COLUMNS = (("round_robin", "MT round robin"), ("loss_sum", "MTL loss sum"), (SINGLE_TASK, "single-task"))
+
+
+def paper_comparison(rows: Sequence[Any], records: Sequence[Mapping[str, Any]]) -> str:
+    """Ours beside the paper's, per corpus and column (ours − paper in points), and each column's mean training
+    minutes per run (``train_seconds``; '–' where the records predate it). ``rows``: ``table2_rows`` output."""
+    head = (["dataset"] + [f"{title}: ours / paper (Δ)" for _, title in COLUMNS]
+            + ["training min per run (RR / LS / single)"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        paper = PAPER_TABLE2.get(row.corpus, {})
+        cells = [row.corpus]
+        for column, _ in COLUMNS:
+            mean = row.mean(column)
+            ours = "–" if mean is None else f"{100 * mean:.1f}"
+            theirs = paper.get(column)
+            delta = f" ({100 * mean - theirs:+.1f})" if mean is not None and theirs is not None else ""
+            cells.append(f"{ours} / {'–' if theirs is None else f'{theirs:.1f}'}{delta}")
+        minutes = []
+        for column, _ in COLUMNS:
+            seconds = [r["metrics"]["train_seconds"] for r in records if r["schedule"] == column
+                       and row.corpus in r["corpora"] and "train_seconds" in r["metrics"]]
+            minutes.append(f"{sum(seconds) / len(seconds) / 60:.1f}" if seconds else "–")
+        cells.append(" / ".join(minutes))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

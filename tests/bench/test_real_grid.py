@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from bench import real_data
-from bench.real_grid import GridCell, as_runs, grid_cells, grid_name, read_records, record_of
+from bench.real_grid import GridCell, as_runs, grid_cells, grid_name, paper_comparison, read_records, record_of
 from mtclin.tracking.compare import markdown, table2_rows
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
@@ -67,6 +67,8 @@ def test_a_record_keeps_the_table_tags_and_metrics_without_per_type_and_the_tabl
     (row,) = table2_rows(as_runs(kept))
     assert row.cells["single_task"].values == [0.40, 0.50] and row.cells["single_task"].mean_steps == 100.5
     assert "45.0 ± 7.1" in markdown([row], selection="dev")
+    # beside the paper: ours / theirs (ours - theirs), and the mean training minutes of the column's runs
+    assert "| quaero-2014 | – / 49.1 | – / 52.2 | 45.0 / 55.5 (-10.5) | – / – / 0.2 |" in paper_comparison([row], kept)
 
 
 def test_a_file_that_is_not_a_record_is_named(tmp_path: Path):
