@@ -51,18 +51,11 @@ def validate(processed_dir: Path, corpora: list[str], results_dir: Path) -> dict
 def train_model(config: TrainConfig, on_step, on_epoch, init_dir: Path | None = None):
     """Train, selecting the epoch on the selection split; the selected model is scored on test once. ``init_dir``:
     ``config.init`` fetched to a local directory."""
-    from mtclin.tasks import primary_metric_for
     from mtclin.train.loop import train
 
     logger = get_run_logger()
-
-    def on_epoch_logged(epoch: int, metrics: dict[str, dict[str, Any]]) -> None:
-        on_epoch(epoch, metrics)
-        primary = {t: m[primary_metric_for(t)] for t, m in metrics.items()}
-        logger.info("epoch %d (%s): %s", epoch, config.selection,
-                    ", ".join(f"{t} {v:.3f}" for t, v in primary.items()))
-
-    result = train(config, on_step=on_step, on_epoch=on_epoch_logged, log=logger.info, init_dir=init_dir)
+    # the loop's log gets the progress lines and one line per evaluated epoch
+    result = train(config, on_step=on_step, on_epoch=on_epoch, log=logger.info, init_dir=init_dir)
     if result.resumed_from_step:
         logger.info("resumed from the checkpoint at step %d", result.resumed_from_step)
     logger.info("trained %d steps%s; selected epoch %d; test score %.4f", result.steps,

@@ -155,6 +155,14 @@ def clock(state: dict[str, Any]) -> None:
     state["_clock"] = now
 
 
+def epoch_summary(record: dict[str, Any], best_epoch: int) -> str:
+    """One progress line per evaluated epoch: each task's primary metric on the selection split, the mean that
+    selects, and the best epoch so far (names and numbers only)."""
+    primary = ", ".join(f"{task} {values[primary_metric_for(task)]:.3f}" for task, values in record["metrics"].items())
+    return (f"epoch {record['epoch']} ({record['split']}): {primary}; score {record['score']:.4f}, "
+            f"best epoch {best_epoch}")
+
+
 def patience_ran_out(state: dict[str, Any], config: TrainConfig) -> bool:
     """The last evaluated epoch is ``patience`` epochs past the best one, with epochs of the budget left."""
     if not config.patience or state["best"] is None:
@@ -283,6 +291,8 @@ def train(config: TrainConfig, on_step: StepHook | None = None, on_epoch: EpochH
                 return _result(s, state, start_step, finished=False)
         # evaluation, selection, early stopping
         end_epoch(s, state, on_epoch)
+        if log is not None and s.rank == 0:
+            log(epoch_summary(state["history"][-1], state["best"]["epoch"]))
         if state["epoch"] >= config.epochs or state["stopped_early"]:
             state["test"] = score_test(s, state) if s.rank == 0 else None
             if s.rank == 0:

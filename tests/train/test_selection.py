@@ -61,7 +61,11 @@ def test_progress_lines_reach_the_log_and_a_changed_config_does_not_resume(toy_p
     lines: list[str] = []
     train(config(toy_processed, tiny[1], tmp_path / "run", epochs=1, log_every_steps=3, patience=0),
           log=lines.append)
-    assert lines and all(line.startswith("step ") and " examples/s ETA " in line for line in lines)
-    assert lines[0].startswith("step 3/")
+    *steps, epoch = lines
+    assert steps and all(line.startswith("step ") and " examples/s ETA " in line for line in steps)
+    assert steps[0].startswith("step 3/")
+    # and one line per evaluated epoch: every task's primary metric on dev, the selecting score, the best epoch
+    assert epoch.startswith("epoch 0 (dev): ") and epoch.endswith(", best epoch 0")
+    assert all(f"{task} " in epoch for task in TOY_CORPORA) and "; score " in epoch
     with pytest.raises(ValueError, match=r"another configuration \(differs in learning_rate\)"):
         train(config(toy_processed, tiny[1], tmp_path / "run", epochs=1, learning_rate=5e-4))
