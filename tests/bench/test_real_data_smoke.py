@@ -23,6 +23,7 @@ def test_every_cell_leaves_a_record_and_a_second_invocation_trains_nothing(share
             "--corpora-dir", str(shared_corpora), "--project", str(tmp_path / "project"), "--out", str(tmp_path)]
     done = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count(": training (") == 3  # one line per cell trained
     name = f"real-dev-e1p1-limit8-limiteval8-{model_dir.name}"
     records = sorted(p.stem for p in (tmp_path / f"{name}-runs").glob("*.json"))
     assert records == ["medrqe-seed0", "quaero-2014-seed0", "round_robin-seed0"]
@@ -36,5 +37,5 @@ def test_every_cell_leaves_a_record_and_a_second_invocation_trains_nothing(share
 
     again = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "training" not in again.stdout and json.loads((tmp_path / f"{name}.json").read_text())["rows"] == \
+    assert ": training (" not in again.stdout and json.loads((tmp_path / f"{name}.json").read_text())["rows"] == \
         table["rows"]
