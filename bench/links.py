@@ -71,7 +71,7 @@ def inference(model, tokenizer, specs, notes: list[str], device: str, batch_size
     predictors = {name: Predictor(model.eval(), tokenizer, ModelMeta(tuple(tasks)), torch.device(device), batch_size)
                   for name, tasks in (("without", specs[:len(NER)]), ("with", specs))}
     seconds: dict[str, list[float]] = {name: [] for name in predictors}
-    ner_outputs, got = {}, {}
+    got = {}
     for predictor in predictors.values():
         predictor.predict(notes[:4])  # warm-up
     for _ in range(repeats):
@@ -79,8 +79,8 @@ def inference(model, tokenizer, specs, notes: list[str], device: str, batch_size
             t0 = now(device)
             got[name] = predictor.predict(notes)
             seconds[name].append(now(device) - t0)
-            ner_outputs[name] = [{t: [(e["start"], e["end"], e["type"]) for e in r[t]] for t in NER}
-                                 for r in got[name]]
+    ner_outputs = {name: [{t: [(e["start"], e["end"], e["type"]) for e in r[t]] for t in NER} for r in answers]
+                   for name, answers in got.items()}
     out: dict[str, Any] = {name: {"seconds": times, "notes_per_s": len(notes) / statistics.median(times)}
                            for name, times in seconds.items()}
     out["entities_per_note"] = statistics.fmean(sum(len(r[t]) for t in NER) for r in got["with"])

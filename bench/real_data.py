@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from bench.common import CannotMeasure, check_device, machine_info, main_guard
 from bench.pipeline import REPO, make_project
 from bench.real_grid import (GRID_SETTINGS, GridCell, as_runs, grid_cells, grid_name, paper_comparison,
                              read_records, record_of, run_summary)
+from mtclin.atomic_dir import file_replaced_atomically
 
 SHARED = REPO.parent / "shared" / "corpora"
 RELEASES = {"quaero-2014": "quaero", "medrqe": "medrqe"}  # our corpus -> its folder (cheapest runs first)
@@ -62,13 +62,13 @@ def open_project(path: Path, corpora_dir: Path) -> Path:
 
 
 def provenance(device: str) -> dict[str, Any]:
-    """The code (commit, and whether the work tree had changes) and the machine (its GPU on cuda) a record was
-    made with."""
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else ""
-    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    return {"code": git("rev-parse", "--short", "HEAD") + ("+changes" if dirty else ""),
+    """The code (short commit, ``+changes`` when tracked files differ from it) and the machine (its GPU on cuda) a
+    record was made with."""
+    from mtclin.tracking.lineage import git_state
+
+    state = git_state(REPO)
+    dirty = state["mtclin.git.dirty"] == "true"
+    return {"code": state["mtclin.git.commit"][:7] + ("+changes" if dirty else ""),
             "machine": machine_info(device), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
@@ -134,7 +134,7 @@ def run(argv: Sequence[str] | None = None) -> None:
         return {r["label"] for r in read_records(records_dir, settings)}
 
     cells = grid_cells(list(RELEASES), single_seeds, multitask)
-    if not args.table_only and any(cell.label not in recorded() for cell in cells):
+    if not args.table_only and {c.label for c in cells} - recorded():
         check_device(args.device)
         project = open_project(Path(args.project).resolve(), Path(args.corpora_dir))
         records_dir.mkdir(parents=True, exist_ok=True)
@@ -172,9 +172,8 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    os.replace(tmp, path)
+    with file_replaced_atomically(path) as out:
+        out.write(json.dumps(payload, indent=2) + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

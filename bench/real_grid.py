@@ -57,11 +57,10 @@ def grid_name(settings: Mapping[str, Any]) -> str:
     if (settings["max_epochs"], settings["patience"]) != (8, 2):
         name += f"-e{settings['max_epochs']}p{settings['patience']}"
     name += f"-limit{settings['limit_train']}" if settings["limit_train"] else ""
-    name += f"-limiteval{settings['limit_eval']}" if settings.get("limit_eval") else ""
-    encoder = settings.get("encoder", LATER_SETTINGS["encoder"])
-    name += "" if encoder == LATER_SETTINGS["encoder"] else f"-{Path(encoder).name}"
-    device = settings.get("device", LATER_SETTINGS["device"])  # a GPU trains in bf16: its own table
-    return name + ("" if device == "cpu" else f"-{device.split(':')[0]}")
+    name += f"-limiteval{settings['limit_eval']}" if settings["limit_eval"] else ""
+    name += "" if settings["encoder"] == LATER_SETTINGS["encoder"] else f"-{Path(settings['encoder']).name}"
+    # a GPU trains in bf16: its own table
+    return name + ("" if settings["device"] == "cpu" else f"-{settings['device'].split(':')[0]}")
 
 
 def record_of(cell: GridCell, run: Any, settings: Mapping[str, Any], provenance: Mapping[str, Any]) -> dict[str, Any]:

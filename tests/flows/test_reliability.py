@@ -102,12 +102,12 @@ def test_tracking_outage_registers_nothing_then_a_resumed_rerun_and_a_concurrent
     # the rerun (same run directory, resumed from the checkpoint) and another seed's run, at the same time
     runs = [flow_process(project, mlflow_server.uri, **interrupted),
             flow_process(project, mlflow_server.uri, **dict(common, seed=2, epochs=2))]
-    rerun, other = [], []
-    for process, into in zip(runs, (rerun, other)):
+    results = []
+    for process in runs:
         out, err = process.communicate(timeout=900)
         assert process.returncode == 0, err[-3000:]
-        into.append(json.loads(out.strip().splitlines()[-1]))
-    (rerun,), (other,) = rerun, other
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    rerun, other = results
     assert rerun["run_dir"] == str(run_dir) and other["run_dir"] != rerun["run_dir"]
     assert rerun["resumed_from_step"] >= checkpoint["step"] > 0 and other["resumed_from_step"] == 0
     for result, seed in ((rerun, 1), (other, 2)):
